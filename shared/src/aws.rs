@@ -1,0 +1,108 @@
+//! SDK clients, built once and shared. Controls receive a [`Clients`] for the
+//! region of the event they handle; clients inside it are created on first use
+//! so a function only pays for the services it calls.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::endpoint::EndpointFuture;
+use aws_smithy_types::endpoint::Endpoint;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Entry point to AWS: the base configuration and one [`Clients`] per region.
+pub struct Aws {
+    base: SdkConfig,
+    regions: Mutex<HashMap<String, Arc<Clients>>>,
+}
+
+impl Aws {
+    /// The standard chain: credentials, region and `AWS_ENDPOINT_URL` from the
+    /// environment. Makes no network call.
+    pub async fn from_env() -> Aws {
+        Aws::new(aws_config::defaults(BehaviorVersion::latest()).load().await)
+    }
+
+    pub fn new(base: SdkConfig) -> Aws {
+        Aws { base, regions: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    /// Clients for `region` (the configured region when empty).
+    pub fn clients(&self, region: &str) -> Arc<Clients> {
+        let region = if region.is_empty() {
+            self.base.region().map(|r| r.to_string()).unwrap_or_default()
+        } else {
+            region.to_string()
+        };
+        // A poisoned lock only means another task panicked mid-insert; the map is still usable.
+        let mut regions = self.regions.lock().unwrap_or_else(|p| p.into_inner());
+        regions
+            .entry(region.clone())
+            .or_insert_with(|| {
+                let config = if region.is_empty() {
+                    self.base.clone()
+                } else {
+                    self.base.to_builder().region(Region::new(region)).build()
+                };
+                Arc::new(Clients::new(config))
+            })
+            .clone()
+    }
+}
+
+/// Lazily built service clients for one account and region.
+pub struct Clients {
+    config: SdkConfig,
+    s3: OnceLock<aws_sdk_s3::Client>,
+    s3control: OnceLock<aws_sdk_s3control::Client>,
+    sns: OnceLock<aws_sdk_sns::Client>,
+}
+
+impl Clients {
+    pub fn new(config: SdkConfig) -> Clients {
+        Clients { config, s3: OnceLock::new(), s3control: OnceLock::new(), sns: OnceLock::new() }
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.config.region().map(|r| r.as_ref())
+    }
+
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            let mut builder = aws_sdk_s3::config::Builder::from(&self.config);
+            // Emulators serve buckets by path, not by virtual host.
+            if self.config.endpoint_url().is_some() {
+                builder = builder.force_path_style(true);
+            }
+            aws_sdk_s3::Client::from_conf(builder.build())
+        })
+    }
+
+    pub fn s3control(&self) -> &aws_sdk_s3control::Client {
+        self.s3control.get_or_init(|| {
+            let mut builder = aws_sdk_s3control::config::Builder::from(&self.config);
+            // With a custom endpoint, S3 Control's rules prepend the account id to
+            // the host (`{account}.127.0.0.1`), which does not resolve. Use the
+            // endpoint as given; the account id still travels in its header.
+            if let Some(url) = self.config.endpoint_url() {
+                builder = builder.endpoint_resolver(FixedEndpoint(url.to_string()));
+            }
+            aws_sdk_s3control::Client::from_conf(builder.build())
+        })
+    }
+
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        self.sns.get_or_init(|| aws_sdk_sns::Client::new(&self.config))
+    }
+}
+
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(&'a self, _: &'a aws_sdk_s3control::config::endpoint::Params) -> EndpointFuture<'a> {
+        EndpointFuture::ready(Ok(Endpoint::builder().url(self.0.clone()).build()))
+    }
+}

@@ -1,0 +1,187 @@
+//! A control is one declared rule: what triggers it, which HIPAA section it
+//! protects, the IAM actions it needs, how it reads current state and how it
+//! fixes it. A function is a named list of controls. The EventBridge patterns,
+//! the IAM policy and the replay routing are all derived from these
+//! declarations (see `patterns` and `iam_actions`).
+
+use crate::aws::Clients;
+use crate::error::Error;
+use crate::event::{TrailEvent, API_CALL_DETAIL_TYPE};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// CloudTrail calls that may have introduced the violation.
+#[derive(Debug)]
+pub struct Trigger {
+    /// e.g. `s3.amazonaws.com`
+    pub event_source: &'static str,
+    pub event_names: &'static [&'static str],
+}
+
+#[derive(Debug)]
+pub struct Declaration {
+    /// Stable identifier, used in alerts, logs and message attributes.
+    pub id: &'static str,
+    /// What the control guarantees, in a few words.
+    pub title: &'static str,
+    /// Human name of the resource kind ("S3 bucket").
+    pub resource_type: &'static str,
+    /// 45 CFR section, e.g. `164.312(a)(1)`.
+    pub hipaa: &'static str,
+    pub severity: Severity,
+    /// What was wrong, completing `<resource_type> "<id>" …` in alert subjects.
+    pub problem: &'static str,
+    pub triggers: &'static [Trigger],
+    /// Every IAM action `check`, `fix` and the exemption lookup may call.
+    pub permissions: &'static [&'static str],
+}
+
+/// The resource a control looks at, in the account and region of the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+}
+
+/// Current state, read from the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub compliant: bool,
+    /// Human description of the state ("ACL grants READ to AllUsers").
+    pub state: String,
+}
+
+impl Assessment {
+    pub fn compliant(state: impl Into<String>) -> Self {
+        Assessment { compliant: true, state: state.into() }
+    }
+    pub fn violation(state: impl Into<String>) -> Self {
+        Assessment { compliant: false, state: state.into() }
+    }
+}
+
+#[async_trait]
+pub trait Control: Send + Sync {
+    fn declaration(&self) -> &'static Declaration;
+
+    /// The id of the resource the event is about.
+    fn resource_id(&self, event: &TrailEvent) -> Result<String, Error>;
+
+    /// Tags that may exempt the resource; resources without tags return none.
+    async fn tags(&self, _clients: &Clients, _resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        Ok(Vec::new())
+    }
+
+    /// Read the resource's current state.
+    async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error>;
+
+    /// Make the resource compliant; returns what was done, in a sentence.
+    async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error>;
+
+    /// What `fix` would do, for dry-run alerts.
+    fn planned_fix(&self) -> &'static str;
+}
+
+/// One deployable Lambda: a name and its controls.
+pub struct Function {
+    /// Lambda and crate name, e.g. `access-control`.
+    pub name: &'static str,
+    /// The safeguard it implements, for docs and alerts.
+    pub safeguard: &'static str,
+    pub controls: &'static [&'static dyn Control],
+}
+
+impl Function {
+    pub fn declarations(&self) -> impl Iterator<Item = &'static Declaration> + '_ {
+        self.controls.iter().map(|c| c.declaration())
+    }
+
+    /// Controls whose triggers name this call.
+    pub fn routes(&self, event_source: &str, event_name: &str) -> Vec<&'static dyn Control> {
+        self.controls
+            .iter()
+            .copied()
+            .filter(|c| {
+                c.declaration()
+                    .triggers
+                    .iter()
+                    .any(|t| t.event_source == event_source && t.event_names.contains(&event_name))
+            })
+            .collect()
+    }
+
+    /// Event sources with their event names, sorted: one EventBridge rule each.
+    pub fn triggers(&self) -> Vec<(&'static str, BTreeSet<&'static str>)> {
+        let mut by_source: Vec<(&'static str, BTreeSet<&'static str>)> = Vec::new();
+        for trigger in self.declarations().flat_map(|d| d.triggers.iter()) {
+            match by_source.iter_mut().find(|(s, _)| *s == trigger.event_source) {
+                Some((_, names)) => names.extend(trigger.event_names.iter().copied()),
+                None => by_source.push((trigger.event_source, trigger.event_names.iter().copied().collect())),
+            }
+        }
+        by_source.sort_by_key(|(s, _)| *s);
+        by_source
+    }
+
+    /// The EventBridge patterns of this function's rules, one per event source.
+    pub fn patterns(&self, role_prefix: &str) -> Vec<Value> {
+        self.triggers()
+            .into_iter()
+            .map(|(source, names)| event_pattern(source, &names, role_prefix))
+            .collect()
+    }
+
+    /// Every IAM action the function's controls declare, sorted and unique.
+    pub fn iam_actions(&self) -> BTreeSet<&'static str> {
+        self.declarations().flat_map(|d| d.permissions.iter().copied()).collect()
+    }
+}
+
+/// `s3.amazonaws.com` → `aws.s3`: the EventBridge source of CloudTrail events.
+pub fn eventbridge_source(event_source: &str) -> String {
+    let service = event_source.split('.').next().unwrap_or(event_source);
+    format!("aws.{service}")
+}
+
+/// The rule pattern for one event source. Besides the triggers it carries the
+/// first loop guard: failed calls (`errorCode` present) and calls made by an
+/// assumed-role session of a Safeguard role never match.
+pub fn event_pattern(event_source: &str, event_names: &BTreeSet<&str>, role_prefix: &str) -> Value {
+    json!({
+        "source": [eventbridge_source(event_source)],
+        "detail-type": [API_CALL_DETAIL_TYPE],
+        "detail": {
+            "eventSource": [event_source],
+            "eventName": event_names.iter().collect::<Vec<_>>(),
+            "errorCode": [{ "exists": false }],
+            "$or": [
+                { "userIdentity": { "type": [{ "anything-but": "AssumedRole" }] } },
+                { "userIdentity": { "sessionContext": { "sessionIssuer": {
+                    "userName": [{ "anything-but": { "prefix": role_prefix } }]
+                } } } }
+            ]
+        }
+    })
+}

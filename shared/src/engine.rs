@@ -1,0 +1,272 @@
+//! The handler shared by every function: parse, guard against loops, route to
+//! controls, check, honour exemptions and dry-run, fix, read back, alert, and
+//! record exactly one outcome per event and control.
+
+use crate::aws::{Aws, Clients};
+use crate::config::{Config, Mode};
+use crate::control::{Control, Function, Resource};
+use crate::error::{AwsErrorKind, Error};
+use crate::event::TrailEvent;
+use crate::notify::{compose, Notifier};
+use crate::outcome::{Outcome, Status};
+use chrono::NaiveDate;
+use serde_json::Value;
+
+pub struct Engine<N> {
+    function: &'static Function,
+    config: Config,
+    aws: Aws,
+    notifier: N,
+}
+
+enum Exemption {
+    None,
+    Active(String),
+    Lapsed(String),
+}
+
+impl<N: Notifier> Engine<N> {
+    pub fn new(function: &'static Function, config: Config, aws: Aws, notifier: N) -> Self {
+        Engine { function, config, aws, notifier }
+    }
+
+    pub fn function(&self) -> &'static Function {
+        self.function
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Handle one EventBridge event. Never fails: transient errors come back as
+    /// `failed` outcomes marked `retryable`, for the caller to turn into a retry.
+    pub async fn handle(&self, raw: Value) -> Vec<Outcome> {
+        let raw_id = raw.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let raw_name = raw
+            .pointer("/detail/eventName")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string();
+        let event = match TrailEvent::parse(raw) {
+            Ok(event) => event,
+            Err(err) => {
+                let mut o = self.blank(raw_id, raw_name);
+                o.status = Status::Failed;
+                o.detail = err.to_string();
+                return vec![self.finish(o, None).await];
+            }
+        };
+        if let Some(reason) = self.guard(&event) {
+            let mut o = self.draft(&event);
+            o.status = Status::Ignored;
+            o.detail = reason;
+            return vec![self.finish(o, None).await];
+        }
+        let controls = self.function.routes(event.event_source(), event.event_name());
+        if controls.is_empty() {
+            let mut o = self.draft(&event);
+            o.status = Status::Ignored;
+            o.detail = format!(
+                "no control of {} handles {}:{}",
+                self.function.name,
+                event.event_source(),
+                event.event_name()
+            );
+            return vec![self.finish(o, None).await];
+        }
+        let mut outcomes = Vec::with_capacity(controls.len());
+        for control in controls {
+            let o = self.run_control(control, &event).await;
+            outcomes.push(self.finish(o, Some(control)).await);
+        }
+        outcomes
+    }
+
+    /// The loop guard in code, behind the one in the EventBridge pattern.
+    pub fn guard(&self, event: &TrailEvent) -> Option<String> {
+        if let Some(code) = event.error_code() {
+            return Some(format!("the {} call failed ({code}): it changed nothing, so there is nothing to fix", event.event_name()));
+        }
+        if let Some(role) = event.assumed_role_name() {
+            if role.starts_with(&self.config.role_prefix) {
+                return Some(format!(
+                    "made by Safeguard's own role {role}: ignored so that a fix never triggers another"
+                ));
+            }
+        }
+        None
+    }
+
+    async fn run_control(&self, control: &dyn Control, event: &TrailEvent) -> Outcome {
+        let d = control.declaration();
+        let mut o = self.draft(event);
+        o.control = Some(d.id.to_string());
+        o.hipaa = Some(d.hipaa);
+        o.severity = Some(d.severity);
+        let id = match control.resource_id(event) {
+            Ok(id) => id,
+            Err(err) => return failed(o, &err, &self.config),
+        };
+        o.resource = Some(id.clone());
+        let resource = Resource { id, account: event.account(), region: event.region() };
+        let clients = self.aws.clients(&resource.region);
+
+        let before = match control.check(&clients, &resource).await {
+            Ok(a) => a,
+            Err(err) => return self.error_outcome(o, d.resource_type, &resource, err),
+        };
+        o.state_before = Some(before.state.clone());
+        if before.compliant {
+            o.status = Status::Compliant;
+            o.detail = format!("{} \"{}\" is compliant: {}", d.resource_type, resource.id, before.state);
+            return o;
+        }
+        let lapsed = match self.exemption(control, &clients, &resource).await {
+            Ok(Exemption::Active(reason)) => {
+                o.status = Status::Exempt;
+                o.detail = format!("not changed, exempt: {reason}");
+                return o;
+            }
+            Ok(Exemption::Lapsed(note)) => Some(note),
+            Ok(Exemption::None) => None,
+            Err(err) => return self.error_outcome(o, d.resource_type, &resource, err),
+        };
+        let lapsed = lapsed.map(|n| format!(" ({n})")).unwrap_or_default();
+        if self.config.mode == Mode::DryRun {
+            o.status = Status::WouldRemediate;
+            o.action = Some(control.planned_fix().to_string());
+            o.detail = format!("dry-run: would {}{lapsed}", control.planned_fix());
+            return o;
+        }
+        let action = match control.fix(&clients, &resource).await {
+            Ok(action) => action,
+            Err(err) => return self.error_outcome(o, d.resource_type, &resource, err),
+        };
+        o.action = Some(action.clone());
+        match control.check(&clients, &resource).await {
+            Ok(after) => {
+                o.state_after = Some(after.state.clone());
+                if after.compliant {
+                    o.status = Status::Remediated;
+                    o.detail = format!("{action}{lapsed}");
+                } else {
+                    o.status = Status::Failed;
+                    o.detail = format!("{action}, but the state read back is still non-compliant: {}", after.state);
+                }
+                o
+            }
+            Err(err) => self.error_outcome(o, d.resource_type, &resource, err),
+        }
+    }
+
+    async fn exemption(&self, control: &dyn Control, clients: &Clients, resource: &Resource) -> Result<Exemption, Error> {
+        if let Some(reason) = self.config.exempt_resources.get(&resource.id) {
+            return Ok(Exemption::Active(format!("{reason} (EXEMPT_RESOURCES)")));
+        }
+        let tags = control.tags(clients, resource).await?;
+        let tag = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_string());
+        let Some(reason) = tag(&self.config.exempt_tag_key) else {
+            return Ok(Exemption::None);
+        };
+        let reason = if reason.is_empty() { "no reason given".to_string() } else { reason };
+        let until_key = self.config.exempt_until_tag_key();
+        match tag(&until_key) {
+            None => Ok(Exemption::Active(format!("{} = {reason:?}", self.config.exempt_tag_key))),
+            Some(until) => match parse_date(&until) {
+                Some(date) if date >= chrono::Utc::now().date_naive() => Ok(Exemption::Active(format!(
+                    "{} = {reason:?} until {date}",
+                    self.config.exempt_tag_key
+                ))),
+                Some(date) => Ok(Exemption::Lapsed(format!("its exemption {reason:?} lapsed on {date}"))),
+                None => Ok(Exemption::Lapsed(format!(
+                    "its exemption is not honoured: {until_key} = {until:?} is not a date (YYYY-MM-DD)"
+                ))),
+            },
+        }
+    }
+
+    fn error_outcome(&self, mut o: Outcome, kind: &str, resource: &Resource, err: Error) -> Outcome {
+        if err.kind() == Some(AwsErrorKind::NotFound) {
+            o.status = Status::Ignored;
+            o.detail = format!("{kind} \"{}\" no longer exists ({err}): nothing to fix", resource.id);
+            return o;
+        }
+        failed(o, &err, &self.config)
+    }
+
+    fn blank(&self, event_id: String, event_name: String) -> Outcome {
+        Outcome {
+            event_id,
+            event_name,
+            function: self.function.name.to_string(),
+            control: None,
+            resource: None,
+            status: Status::Ignored,
+            detail: String::new(),
+            notified: false,
+            retryable: false,
+            mode: self.config.mode,
+            hipaa: None,
+            severity: None,
+            account: String::new(),
+            region: String::new(),
+            actor: None,
+            event_time: None,
+            state_before: None,
+            action: None,
+            state_after: None,
+            subject: None,
+        }
+    }
+
+    fn draft(&self, event: &TrailEvent) -> Outcome {
+        let mut o = self.blank(event.id(), event.event_name().to_string());
+        o.account = event.account();
+        o.region = event.region();
+        o.actor = Some(event.actor());
+        o.event_time = Some(event.time());
+        o
+    }
+
+    /// Alert when it matters, then log the outcome as one structured line.
+    async fn finish(&self, mut o: Outcome, control: Option<&dyn Control>) -> Outcome {
+        if o.status.alerts() {
+            let alert = compose(&o, control.map(|c| c.declaration()), &self.config.exempt_tag_key);
+            o.subject = Some(alert.subject.clone());
+            match self.notifier.publish(&alert).await {
+                Ok(()) => o.notified = true,
+                Err(err) => tracing::error!(event_id = %o.event_id, error = %err, "alert could not be published"),
+            }
+        }
+        tracing::info!(
+            event_id = %o.event_id,
+            event_name = %o.event_name,
+            function = %o.function,
+            control = o.control.as_deref().unwrap_or("-"),
+            resource = o.resource.as_deref().unwrap_or("-"),
+            status = o.status.as_str(),
+            notified = o.notified,
+            retryable = o.retryable,
+            detail = %o.detail,
+            "outcome"
+        );
+        o
+    }
+}
+
+fn failed(mut o: Outcome, err: &Error, config: &Config) -> Outcome {
+    o.status = Status::Failed;
+    o.retryable = err.is_retryable();
+    o.detail = match (err.kind(), &config.role_arn) {
+        (Some(AwsErrorKind::AccessDenied), Some(role)) => format!("{err} [role {role}]"),
+        _ if o.retryable => format!("{err} (transient: Lambda will retry)"),
+        _ => err.to_string(),
+    };
+    o
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .or_else(|| chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.date_naive()))
+}

@@ -1,0 +1,25 @@
+//! Safeguard's core library: the event model, the control abstraction, the
+//! engine every function runs, the notifier, and the AWS adapters.
+
+pub mod aws;
+pub mod config;
+pub mod control;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod lambda;
+pub mod notify;
+pub mod outcome;
+pub mod pattern;
+
+pub use aws::{Aws, Clients};
+pub use config::{Config, Mode};
+pub use control::{Assessment, Control, Declaration, Function, Resource, Severity, Trigger};
+pub use engine::Engine;
+pub use error::{During, Error};
+pub use event::TrailEvent;
+pub use notify::{Alert, Notifier, SnsNotifier};
+pub use outcome::{Outcome, Status};
+
+/// Re-exported so function crates implement `Control` without their own dependency.
+pub use async_trait::async_trait;
