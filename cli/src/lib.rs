@@ -1,1 +1,17 @@
+//! The `safeguard` command: replay events through the deployed routing, run
+//! the demo, seed the emulator, and generate the deployment template. A thin
+//! layer over `shared`; the Makefile targets wrap it.
 
+pub mod demo;
+pub mod emulator;
+pub mod report;
+pub mod router;
+pub mod seed;
+pub mod template;
+
+use safeguard::Function;
+
+/// Every deployable function. A new safeguard is added here once.
+pub fn functions() -> Vec<&'static Function> {
+    vec![&access_control::FUNCTION]
+}

@@ -195,28 +195,7 @@ impl<N: Notifier> Engine<N> {
     }
 
     fn blank(&self, event_id: String, event_name: String) -> Outcome {
-        Outcome {
-            event_id,
-            event_name,
-            function: self.function.name.to_string(),
-            control: None,
-            resource: None,
-            status: Status::Ignored,
-            detail: String::new(),
-            notified: false,
-            retryable: false,
-            mode: self.config.mode,
-            hipaa: None,
-            severity: None,
-            account: String::new(),
-            region: String::new(),
-            actor: None,
-            event_time: None,
-            state_before: None,
-            action: None,
-            state_after: None,
-            subject: None,
-        }
+        Outcome::new(event_id, event_name, self.function.name, self.config.mode, Status::Ignored, String::new())
     }
 
     fn draft(&self, event: &TrailEvent) -> Outcome {

@@ -27,6 +27,7 @@ pub trait Notifier: Send + Sync {
     async fn publish(&self, alert: &Alert) -> Result<(), Error>;
 }
 
+#[derive(Clone)]
 pub struct SnsNotifier {
     client: aws_sdk_sns::Client,
     topic_arn: String,
@@ -80,6 +81,8 @@ pub fn compose(outcome: &Outcome, declaration: Option<&Declaration>, exempt_tag_
     let text = text(outcome, declaration, &exempt_hint);
     let mut body = serde_json::to_value(outcome).unwrap_or_else(|_| json!({}));
     if let Value::Object(map) = &mut body {
+        // Delivery status is not the subscriber's business; the alert is the delivery.
+        map.remove("notified");
         map.insert("subject".into(), json!(subject));
         map.insert("title".into(), json!(declaration.map(|d| d.title)));
         map.insert(
@@ -87,6 +90,7 @@ pub fn compose(outcome: &Outcome, declaration: Option<&Declaration>, exempt_tag_
             json!(declaration.map(|d| format!("45 CFR {}", d.hipaa))),
         );
         map.insert("how_to_exempt".into(), json!(exempt_hint));
+        map.insert("text".into(), json!(text));
     }
     let attributes = vec![
         ("safeguard", outcome.function.clone()),
@@ -106,7 +110,10 @@ pub fn subject(outcome: &Outcome, declaration: Option<&Declaration>) -> String {
         let what = format!("could not process {} event", ascii(&outcome.event_name));
         return fit(format!("{head}{what}"));
     };
-    let tail = format!("\" {} (HIPAA {})", d.problem, d.hipaa);
+    let mut tail = format!("\" {} (HIPAA {})", d.problem, d.hipaa);
+    if head.len() + d.resource_type.len() + 2 + tail.len() + resource.len() > MAX_SUBJECT {
+        tail = format!("\" {} ({})", d.problem, d.hipaa);
+    }
     let fixed = head.len() + d.resource_type.len() + 2 + tail.len();
     let mut id = ascii(resource);
     if fixed + id.len() > MAX_SUBJECT {
@@ -164,7 +171,9 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
     if let Some(after) = &o.state_after {
         let _ = writeln!(t, "State now:       {after} (read back after the change)");
     }
-    let _ = writeln!(t, "Detail:          {}", o.detail);
+    if o.action.as_deref() != Some(o.detail.as_str()) {
+        let _ = writeln!(t, "Detail:          {}", o.detail);
+    }
     if let Some(d) = d {
         let _ = writeln!(t, "HIPAA:           45 CFR {} ({})", d.hipaa, d.severity.as_str());
         let _ = writeln!(t, "Control:         {} in function {} (mode {})", d.id, o.function, o.mode.as_str());

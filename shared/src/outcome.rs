@@ -77,3 +77,31 @@ pub struct Outcome {
     pub state_after: Option<String>,
     pub subject: Option<String>,
 }
+
+impl Outcome {
+    /// An outcome with only the event's identity filled in.
+    pub fn new(event_id: String, event_name: String, function: &str, mode: Mode, status: Status, detail: String) -> Outcome {
+        Outcome {
+            event_id,
+            event_name,
+            function: function.to_string(),
+            control: None,
+            resource: None,
+            status,
+            detail,
+            notified: false,
+            retryable: false,
+            mode,
+            hipaa: None,
+            severity: None,
+            account: String::new(),
+            region: String::new(),
+            actor: None,
+            event_time: None,
+            state_before: None,
+            action: None,
+            state_after: None,
+            subject: None,
+        }
+    }
+}

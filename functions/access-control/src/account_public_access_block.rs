@@ -7,7 +7,7 @@ static DECLARATION: Declaration = Declaration {
     resource_type: "AWS account",
     hipaa: HIPAA,
     severity: Severity::Critical,
-    problem: "lost its S3 public access block",
+    problem: "lost S3 public access block",
     triggers: &[Trigger {
         event_source: S3,
         event_names: &["PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"],

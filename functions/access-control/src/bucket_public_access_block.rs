@@ -7,7 +7,7 @@ static DECLARATION: Declaration = Declaration {
     resource_type: "S3 bucket",
     hipaa: HIPAA,
     severity: Severity::High,
-    problem: "lost its public access block",
+    problem: "lost public access block",
     triggers: &[Trigger {
         event_source: S3,
         event_names: &["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"],

@@ -1,0 +1,143 @@
+//! Creates in the emulator the misconfiguration a sample event describes, so
+//! replaying the event has something real to fix. Used by the demo, by
+//! `make replay SEED=1` and by the tests.
+
+use aws_sdk_s3::types::{BucketCannedAcl, BucketLocationConstraint, CreateBucketConfiguration};
+use safeguard::{Clients, During, Error, TrailEvent};
+use serde_json::Value;
+
+/// Make the event's change happen; returns what was done, in a sentence.
+pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error> {
+    let bucket = event.request_str("bucketName");
+    let need_bucket = || bucket.ok_or_else(|| Error::Event(format!("{} event names no bucket", event.event_name())));
+    match event.event_name() {
+        "CreateBucket" | "PutBucketAcl" => {
+            let b = need_bucket()?;
+            ensure_bucket(clients, b).await?;
+            clients
+                .s3()
+                .put_bucket_acl()
+                .bucket(b)
+                .acl(BucketCannedAcl::PublicRead)
+                .send()
+                .await
+                .during("s3:PutBucketAcl")?;
+            Ok(format!("bucket {b} exists with the canned ACL public-read (READ to AllUsers)"))
+        }
+        "PutBucketPolicy" => {
+            let b = need_bucket()?;
+            ensure_bucket(clients, b).await?;
+            let policy = serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+                    "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*")
+                }]
+            });
+            clients
+                .s3()
+                .put_bucket_policy()
+                .bucket(b)
+                .policy(policy.to_string())
+                .send()
+                .await
+                .during("s3:PutBucketPolicy")?;
+            Ok(format!("bucket {b} has a policy allowing s3:GetObject to Principal \"*\""))
+        }
+        "DeleteBucketPublicAccessBlock" => {
+            let b = need_bucket()?;
+            ensure_bucket(clients, b).await?;
+            clients
+                .s3()
+                .delete_public_access_block()
+                .bucket(b)
+                .send()
+                .await
+                .during("s3:PutBucketPublicAccessBlock")?;
+            Ok(format!("bucket {b} has no public access block"))
+        }
+        "PutBucketPublicAccessBlock" => {
+            let b = need_bucket()?;
+            ensure_bucket(clients, b).await?;
+            let f = requested_flags(event);
+            let config = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(f[0])
+                .ignore_public_acls(f[1])
+                .block_public_policy(f[2])
+                .restrict_public_buckets(f[3])
+                .build();
+            clients
+                .s3()
+                .put_public_access_block()
+                .bucket(b)
+                .public_access_block_configuration(config)
+                .send()
+                .await
+                .during("s3:PutBucketPublicAccessBlock")?;
+            Ok(format!("bucket {b} has the public access block the event set ({})", describe_flags(f)))
+        }
+        "DeleteAccountPublicAccessBlock" => {
+            clients
+                .s3control()
+                .delete_public_access_block()
+                .account_id(event.account())
+                .send()
+                .await
+                .during("s3:PutAccountPublicAccessBlock")?;
+            Ok(format!("account {} has no S3 public access block", event.account()))
+        }
+        "PutAccountPublicAccessBlock" => {
+            let f = requested_flags(event);
+            let config = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(f[0])
+                .ignore_public_acls(f[1])
+                .block_public_policy(f[2])
+                .restrict_public_buckets(f[3])
+                .build();
+            clients
+                .s3control()
+                .put_public_access_block()
+                .account_id(event.account())
+                .public_access_block_configuration(config)
+                .send()
+                .await
+                .during("s3:PutAccountPublicAccessBlock")?;
+            Ok(format!("account {} has the public access block the event set ({})", event.account(), describe_flags(f)))
+        }
+        other => Ok(format!("nothing to seed for {other}")),
+    }
+}
+
+/// Create the bucket unless it exists already.
+pub async fn ensure_bucket(clients: &Clients, bucket: &str) -> Result<(), Error> {
+    let mut request = clients.s3().create_bucket().bucket(bucket);
+    if let Some(region) = clients.region().filter(|r| *r != "us-east-1") {
+        request = request.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    match request.send().await.during("s3:CreateBucket") {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+const FLAG_NAMES: [&str; 4] = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
+
+/// The four flags from the event's request; all off where the event is silent.
+fn requested_flags(event: &TrailEvent) -> [bool; 4] {
+    let config = event.call.request_parameters.get("PublicAccessBlockConfiguration");
+    FLAG_NAMES.map(|name| config.and_then(|c| c.get(name)).and_then(Value::as_bool).unwrap_or(false))
+}
+
+fn describe_flags(f: [bool; 4]) -> String {
+    FLAG_NAMES
+        .iter()
+        .zip(f)
+        .map(|(n, on)| format!("{n}={on}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,215 @@
+//! The CloudFormation template, derived from the functions' declarations:
+//! rules from their triggers, role policies from their permissions. The
+//! committed `infra/template.yaml` is this output; a test fails on drift.
+
+use safeguard::config::{DEFAULT_EXEMPT_TAG_KEY, DEFAULT_ROLE_PREFIX};
+use safeguard::control::eventbridge_source;
+use safeguard::Function;
+use serde_json::{json, Map, Value};
+
+pub const PATH: &str = "infra/template.yaml";
+
+/// `access-control` → `AccessControl`, for logical ids.
+pub fn logical(name: &str) -> String {
+    name.split(['-', '_', '.'])
+        .map(|part| {
+            let mut c = part.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The role-prefix parameter stands where the pattern has the prefix.
+fn pattern_with_prefix_ref(pattern: Value, prefix: &str) -> Value {
+    match pattern {
+        Value::String(s) if s == prefix => json!({ "Ref": "RolePrefix" }),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| pattern_with_prefix_ref(v, prefix)).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, pattern_with_prefix_ref(v, prefix))).collect())
+        }
+        other => other,
+    }
+}
+
+pub fn template(functions: &[&Function]) -> Value {
+    let mut resources = Map::new();
+    let mut outputs = Map::new();
+    resources.insert("AlertTopic".into(), json!({
+        "Type": "AWS::SNS::Topic",
+        "Properties": {
+            "TopicName": { "Fn::Sub": "${RolePrefix}alerts" },
+            "DisplayName": "Safeguard",
+            "KmsMasterKeyId": { "Ref": "AlertsKmsKeyId" }
+        }
+    }));
+    resources.insert("AlertEmailSubscription".into(), json!({
+        "Type": "AWS::SNS::Subscription",
+        "Condition": "HasAlertEmail",
+        "Properties": { "TopicArn": { "Ref": "AlertTopic" }, "Protocol": "email", "Endpoint": { "Ref": "AlertEmail" } }
+    }));
+    resources.insert("FailedEventsQueue".into(), json!({
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": { "Fn::Sub": "${RolePrefix}failed-events" },
+            "MessageRetentionPeriod": 1_209_600,
+            "SqsManagedSseEnabled": true
+        }
+    }));
+    let mut rule_arns = Vec::new();
+    for f in functions {
+        let id = logical(f.name);
+        let role = format!("{id}Role");
+        let function = format!("{id}Function");
+        let log_group = format!("{id}LogGroup");
+        resources.insert(log_group.clone(), json!({
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": { "Fn::Sub": format!("/aws/lambda/${{RolePrefix}}{}", f.name) },
+                "RetentionInDays": { "Ref": "LogRetentionDays" }
+            }
+        }));
+        let actions: Vec<&str> = f.iam_actions().into_iter().collect();
+        resources.insert(role.clone(), json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": { "Fn::Sub": format!("${{RolePrefix}}{}-${{AWS::Region}}", f.name) },
+                "Description": format!("Safeguard {}: {}", f.name, f.safeguard),
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{ "Effect": "Allow", "Principal": { "Service": "lambda.amazonaws.com" }, "Action": "sts:AssumeRole" }]
+                },
+                "Policies": [
+                    { "PolicyName": "controls", "PolicyDocument": { "Version": "2012-10-17", "Statement": [
+                        { "Sid": "Controls", "Effect": "Allow", "Action": actions, "Resource": "*" }
+                    ] } },
+                    { "PolicyName": "runtime", "PolicyDocument": { "Version": "2012-10-17", "Statement": [
+                        { "Sid": "Alerts", "Effect": "Allow", "Action": "sns:Publish", "Resource": { "Ref": "AlertTopic" } },
+                        { "Sid": "AlertsKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+                          "Condition": { "StringEquals": { "kms:ViaService": { "Fn::Sub": "sns.${AWS::Region}.amazonaws.com" } } } },
+                        { "Sid": "FailedEvents", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } },
+                        { "Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                          "Resource": { "Fn::GetAtt": [log_group, "Arn"] } }
+                    ] } }
+                ]
+            }
+        }));
+        resources.insert(function.clone(), json!({
+            "Type": "AWS::Lambda::Function",
+            "Metadata": {
+                "BuildMethod": "rust-cargolambda",
+                "BuildProperties": { "Binary": f.name },
+                "cfn-lint": { "config": { "ignore_checks": ["E3012"] } },
+                "Comment": "Code is the workspace root, built by `sam build` with cargo-lambda; E3012 is ignored because a local path is SAM's form, which `sam deploy` replaces with the uploaded S3 location."
+            },
+            "Properties": {
+                "FunctionName": { "Fn::Sub": format!("${{RolePrefix}}{}", f.name) },
+                "Description": f.safeguard,
+                "Code": "..",
+                "Handler": "bootstrap",
+                "Runtime": "provided.al2023",
+                "Architectures": ["arm64"],
+                "MemorySize": 128,
+                "Timeout": 60,
+                "Role": { "Fn::GetAtt": [role, "Arn"] },
+                "LoggingConfig": { "LogFormat": "JSON", "LogGroup": { "Ref": log_group } },
+                "Environment": { "Variables": {
+                    "MODE": { "Ref": "Mode" },
+                    "SNS_TOPIC_ARN": { "Ref": "AlertTopic" },
+                    "EXEMPT_TAG_KEY": { "Ref": "ExemptTagKey" },
+                    "EXEMPT_RESOURCES": { "Ref": "ExemptResources" },
+                    "ROLE_PREFIX": { "Ref": "RolePrefix" },
+                    "SAFEGUARD_ROLE_ARN": { "Fn::GetAtt": [role, "Arn"] }
+                } }
+            }
+        }));
+        resources.insert(format!("{id}InvokeConfig"), json!({
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": { "Ref": function },
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": 2,
+                "MaximumEventAgeInSeconds": 3600,
+                "DestinationConfig": { "OnFailure": { "Destination": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } } }
+            }
+        }));
+        for ((source, _), pattern) in f.triggers().into_iter().zip(f.patterns(DEFAULT_ROLE_PREFIX)) {
+            let service = eventbridge_source(source).trim_start_matches("aws.").to_string();
+            let rule = format!("{id}Rule{}", logical(&service));
+            rule_arns.push(json!({ "Fn::GetAtt": [rule.clone(), "Arn"] }));
+            resources.insert(rule.clone(), json!({
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "Name": { "Fn::Sub": format!("${{RolePrefix}}{}-{service}", f.name) },
+                    "Description": format!("{} events for Safeguard {}", source, f.name),
+                    "State": "ENABLED",
+                    "EventPattern": pattern_with_prefix_ref(pattern, DEFAULT_ROLE_PREFIX),
+                    "Targets": [{
+                        "Id": "function",
+                        "Arn": { "Fn::GetAtt": [function.clone(), "Arn"] },
+                        "RetryPolicy": { "MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600 },
+                        "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } }
+                    }]
+                }
+            }));
+            resources.insert(format!("{rule}Permission"), json!({
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "FunctionName": { "Ref": function },
+                    "Action": "lambda:InvokeFunction",
+                    "Principal": "events.amazonaws.com",
+                    "SourceArn": { "Fn::GetAtt": [rule, "Arn"] }
+                }
+            }));
+        }
+        outputs.insert(format!("{id}FunctionArn"), json!({
+            "Description": format!("Safeguard {}", f.name),
+            "Value": { "Fn::GetAtt": [function, "Arn"] }
+        }));
+    }
+    resources.insert("FailedEventsQueuePolicy".into(), json!({
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [{ "Ref": "FailedEventsQueue" }],
+            "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                "Sid": "RulesDeadLetter", "Effect": "Allow",
+                "Principal": { "Service": "events.amazonaws.com" },
+                "Action": "sqs:SendMessage",
+                "Resource": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] },
+                "Condition": { "ArnEquals": { "aws:SourceArn": rule_arns } }
+            }] }
+        }
+    }));
+    outputs.insert("AlertTopicArn".into(), json!({ "Description": "Safeguard alerts", "Value": { "Ref": "AlertTopic" } }));
+    outputs.insert("FailedEventsQueueArn".into(), json!({
+        "Description": "Events that failed after all retries",
+        "Value": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] }
+    }));
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Safeguard: automatic HIPAA remediation of AWS misconfigurations. Generated by `make template` from the controls' declarations; do not edit by hand.",
+        "Parameters": {
+            "Mode": { "Type": "String", "AllowedValues": ["remediate", "dry-run"], "Default": "remediate",
+                      "Description": "remediate fixes violations; dry-run only alerts with what it would do" },
+            "AlertEmail": { "Type": "String", "Default": "", "Description": "E-mail address subscribed to the alerts (optional)" },
+            "AlertsKmsKeyId": { "Type": "String", "Default": "alias/aws/sns", "Description": "KMS key encrypting the alert topic" },
+            "ExemptTagKey": { "Type": "String", "Default": DEFAULT_EXEMPT_TAG_KEY,
+                              "Description": "Tag exempting a resource (value = reason; <key>-until = YYYY-MM-DD lapses it)" },
+            "ExemptResources": { "Type": "String", "Default": "",
+                                 "Description": "Untaggable resources to exempt: RESOURCE=REASON, comma-separated" },
+            "RolePrefix": { "Type": "String", "Default": DEFAULT_ROLE_PREFIX, "AllowedPattern": "[A-Za-z0-9+=,.@_-]{1,32}",
+                            "Description": "Prefix of Safeguard's resource names and roles; events made by these roles are ignored" },
+            "LogRetentionDays": { "Type": "Number", "Default": 2192,
+                                  "AllowedValues": [365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
+                                  "Description": "Days to keep function logs (HIPAA documentation retention is six years)" }
+        },
+        "Conditions": { "HasAlertEmail": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "AlertEmail" }, ""] }] } },
+        "Resources": resources,
+        "Outputs": outputs
+    })
+}
+
+pub fn render(functions: &[&Function]) -> Result<String, safeguard::Error> {
+    let body = serde_yaml::to_string(&template(functions))
+        .map_err(|e| safeguard::Error::Unexpected(format!("cannot render the template: {e}")))?;
+    Ok(format!("# Generated by `make template` from the controls' declarations. Do not edit by hand.\n{body}"))
+}
