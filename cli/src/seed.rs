@@ -27,6 +27,14 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
         "PutBucketPolicy" => {
             let b = need_bucket()?;
             ensure_bucket(clients, b).await?;
+            // S3 refuses a public policy while BlockPublicPolicy is on.
+            clients
+                .s3()
+                .delete_public_access_block()
+                .bucket(b)
+                .send()
+                .await
+                .during("s3:PutBucketPublicAccessBlock")?;
             let policy = serde_json::json!({
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -42,7 +50,7 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
                 .send()
                 .await
                 .during("s3:PutBucketPolicy")?;
-            Ok(format!("bucket {b} has a policy allowing s3:GetObject to Principal \"*\""))
+            Ok(format!("bucket {b} has no public access block and a policy allowing s3:GetObject to Principal \"*\""))
         }
         "DeleteBucketPublicAccessBlock" => {
             let b = need_bucket()?;

@@ -98,8 +98,8 @@ pub fn template(functions: &[&Function]) -> Value {
             "Metadata": {
                 "BuildMethod": "rust-cargolambda",
                 "BuildProperties": { "Binary": f.name },
-                "cfn-lint": { "config": { "ignore_checks": ["E3012"] } },
-                "Comment": "Code is the workspace root, built by `sam build` with cargo-lambda; E3012 is ignored because a local path is SAM's form, which `sam deploy` replaces with the uploaded S3 location."
+                "cfn-lint": { "config": { "ignore_checks": ["W3002"] } },
+                "Comment": "Code is the workspace root, built by `sam build` with cargo-lambda; W3002 (a local path needs packaging) is ignored because `sam deploy` replaces the path with the uploaded S3 location."
             },
             "Properties": {
                 "FunctionName": { "Fn::Sub": format!("${{RolePrefix}}{}", f.name) },

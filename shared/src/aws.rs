@@ -69,6 +69,11 @@ impl Clients {
         self.config.region().map(|r| r.as_ref())
     }
 
+    /// Use this S3 client instead of building one (tests inject mocked clients).
+    pub fn preset_s3(&self, client: aws_sdk_s3::Client) -> bool {
+        self.s3.set(client).is_ok()
+    }
+
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
             let mut builder = aws_sdk_s3::config::Builder::from(&self.config);

@@ -1,1 +1,104 @@
+//! Shared set-up for the integration tests: every test gets its own alert
+//! topic and inbox and its own resource names, so tests run in parallel
+//! against one emulator without seeing each other.
 
+use aws_config::SdkConfig;
+use safeguard::{Aws, Clients, Config, Engine, Mode, SnsNotifier};
+use safeguard_cli::emulator::{create_topic, emulator_config, Inbox, Received};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use safeguard_cli::seed::seed;
+
+pub struct TestEnv {
+    pub sdk: SdkConfig,
+    pub clients: Arc<Clients>,
+    pub topic: String,
+    pub inbox: Inbox,
+}
+
+impl TestEnv {
+    /// Needs `AWS_ENDPOINT_URL`; `make test` starts the emulator and sets it.
+    pub async fn new(name: &str) -> TestEnv {
+        let sdk = match emulator_config().await {
+            Ok(sdk) => sdk,
+            Err(e) => panic!("{e}. Run the tests with `make test`, which starts the emulator."),
+        };
+        let clients = Aws::new(sdk.clone()).clients("");
+        let unique = unique(name);
+        let topic = create_topic(clients.sns(), &unique).await.expect("create topic");
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let inbox = Inbox::subscribe(clients.sns(), &sqs, &topic, &unique).await.expect("subscribe inbox");
+        TestEnv { sdk, clients, topic, inbox }
+    }
+
+    pub fn config(&self, mode: Mode) -> Config {
+        Config { mode, topic_arn: Some(self.topic.clone()), ..Config::default() }
+    }
+
+    pub fn engine(&self, function: &'static safeguard::Function, config: Config) -> Engine<SnsNotifier> {
+        let notifier = SnsNotifier::new(self.clients.sns().clone(), &self.topic);
+        Engine::new(function, config, Aws::new(self.sdk.clone()), notifier)
+    }
+
+    /// Exactly the alerts that arrive within a few seconds, expecting `n`.
+    pub async fn alerts(&self, n: usize) -> Vec<Received> {
+        self.inbox.receive(n, Duration::from_secs(5)).await.expect("read inbox")
+    }
+
+    /// Asserts that nothing more arrives.
+    pub async fn no_more_alerts(&self) {
+        let extra = self.inbox.receive(1, Duration::from_millis(700)).await.expect("read inbox");
+        assert!(extra.is_empty(), "unexpected alerts: {:?}", extra.iter().map(|a| &a.subject).collect::<Vec<_>>());
+    }
+}
+
+/// A name no other test uses: lowercase, valid for buckets, topics and queues.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    // Short, so alert subjects keep the whole name.
+    format!("{prefix}{}-{n}{:05x}", std::process::id() % 1000, nanos % 0xfffff).to_lowercase()
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A sample event from `events/`.
+pub fn sample(path: &str) -> Value {
+    let file = repo_root().join("events").join(path);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+/// The sample event, about another bucket.
+pub fn with_bucket(mut event: Value, bucket: &str) -> Value {
+    event["detail"]["requestParameters"]["bucketName"] = Value::String(bucket.to_string());
+    event
+}
+
+/// The same call, failed.
+pub fn failed_call(mut event: Value) -> Value {
+    event["detail"]["errorCode"] = "AccessDenied".into();
+    event["detail"]["errorMessage"] = "User is not authorized to perform this action".into();
+    event
+}
+
+/// The same call, made by Safeguard's own role.
+pub fn by_own_role(mut event: Value) -> Value {
+    let own = sample("access-control/put-bucket-acl-own-role.json");
+    event["detail"]["userIdentity"] = own["detail"]["userIdentity"].clone();
+    event
+}
+
+pub fn attribute<'a>(alert: &'a Received, name: &str) -> &'a str {
+    alert.attributes.get(name).map(String::as_str).unwrap_or_default()
+}

@@ -1,0 +1,95 @@
+# Safeguard. `make demo` and `make test` are the quick start; see README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+EMULATOR := scripts/emulator.sh run
+CLI := target/debug/safeguard
+FUNCTIONS := $(notdir $(wildcard functions/*))
+ARCH ?= arm64
+
+# replay
+EVENT ?= events
+MODE ?=
+FORMAT ?= text
+TARGET ?= emulator
+SEED ?=
+
+.PHONY: help demo test replay build invoke deploy template lint check emulator emulator-stop venv venv-build clean
+
+help:
+	@echo "make demo      misconfigure the local emulator, replay every sample event, show the alerts"
+	@echo "make test      the whole test suite (unit, emulator integration, template lint)"
+	@echo "make replay EVENT=<file|dir> [MODE=remediate|dry-run] [FORMAT=text|json] [TARGET=emulator|aws] [SEED=1]"
+	@echo "make build [ARCH=arm64|x86_64]   release zips of every function (target/lambda/<fn>/bootstrap.zip)"
+	@echo "make invoke FN=<function> EVENT=<file>   the real Lambda runtime loop (cargo lambda watch + invoke)"
+	@echo "make deploy    sam build && sam deploy --guided"
+	@echo "make template  regenerate infra/template.yaml from the controls' declarations"
+	@echo "make emulator  start the emulator and print the variables to export; make emulator-stop"
+
+venv: $(VENV)/.dev-installed
+$(VENV)/.dev-installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv-build: $(VENV)/.build-installed
+$(VENV)/.build-installed: requirements-build.txt | $(VENV)/.dev-installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $@
+
+$(CLI): FORCE
+	cargo build --quiet -p safeguard-cli
+FORCE:
+
+demo: venv $(CLI)
+	$(EMULATOR) $(CLI) demo
+
+test: venv lint
+	$(EMULATOR) cargo test --workspace
+
+lint: venv
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	cargo run --quiet -p safeguard-cli -- template --check
+
+check: test
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+replay: $(CLI)
+ifeq ($(TARGET),aws)
+	$(CLI) replay "$(EVENT)" --target aws --format "$(FORMAT)" $(if $(MODE),--mode "$(MODE)")
+else
+	@$(MAKE) --no-print-directory venv
+	$(EMULATOR) $(CLI) replay "$(EVENT)" --target emulator --format "$(FORMAT)" $(if $(MODE),--mode "$(MODE)") $(if $(SEED),--seed)
+endif
+
+template:
+	cargo run --quiet -p safeguard-cli -- template > infra/template.yaml
+	@echo "infra/template.yaml regenerated"
+
+build: venv-build
+	@arch_flag=$$([ "$(ARCH)" = x86_64 ] && echo --x86-64 || echo --arm64); \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release $$arch_flag --output-format zip \
+	  $(foreach f,$(FUNCTIONS),--bin $(f))
+	@for f in $(FUNCTIONS); do ls -l target/lambda/$$f/bootstrap.zip; done
+
+invoke: venv-build $(CLI)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }
+	$(EMULATOR) scripts/invoke.sh "$(FN)" "$(EVENT)"
+
+deploy:
+	sam build --template infra/template.yaml
+	sam deploy --guided
+
+emulator: venv
+	@scripts/emulator.sh start
+
+emulator-stop:
+	@scripts/emulator.sh stop
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .emulator
