@@ -19,7 +19,9 @@ enum Probe {
 
 async fn acl_is_public(c: &Clients, bucket: &str) -> bool {
     let acl = c.s3().get_bucket_acl().bucket(bucket).send().await.expect("get acl");
-    acl.grants().iter().any(|g| g.grantee().and_then(|g| g.uri()) == Some(ALL_USERS))
+    acl.grants()
+        .iter()
+        .any(|g| g.grantee().and_then(|g| g.uri()) == Some(ALL_USERS))
 }
 
 async fn bucket_flags(c: &Clients, bucket: &str) -> [bool; 4] {
@@ -72,12 +74,25 @@ async fn tag_bucket(env: &TestEnv, bucket: &str, tags: &[(&str, &str)]) {
     let set = aws_sdk_s3::types::Tagging::builder()
         .set_tag_set(Some(
             tags.iter()
-                .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(*k).value(*v).build().expect("tag"))
+                .map(|(k, v)| {
+                    aws_sdk_s3::types::Tag::builder()
+                        .key(*k)
+                        .value(*v)
+                        .build()
+                        .expect("tag")
+                })
                 .collect(),
         ))
         .build()
         .expect("tagging");
-    env.clients.s3().put_bucket_tagging().bucket(bucket).tagging(set).send().await.expect("tag bucket");
+    env.clients
+        .s3()
+        .put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(set)
+        .send()
+        .await
+        .expect("tag bucket");
 }
 
 /// The full life of one bucket control.
@@ -85,9 +100,15 @@ async fn bucket_scenario(file: &str, probe: Probe, control: &str, severity: &str
     let env = TestEnv::new("ac").await;
     let bucket = unique("sg");
     let event = with_bucket(sample(file), &bucket);
-    let actor = event["detail"]["userIdentity"]["arn"].as_str().expect("actor arn").to_string();
+    let actor = event["detail"]["userIdentity"]["arn"]
+        .as_str()
+        .expect("actor arn")
+        .to_string();
     seed_event(&env, &event).await;
-    assert!(violated(probe, &env.clients, &bucket).await, "seeding should leave {bucket} violated");
+    assert!(
+        violated(probe, &env.clients, &bucket).await,
+        "seeding should leave {bucket} violated"
+    );
 
     // Remediate: fixed, read back, one alert with subject and attributes.
     let engine = env.engine(&FUNCTION, env.config(Mode::Remediate));
@@ -98,11 +119,17 @@ async fn bucket_scenario(file: &str, probe: Probe, control: &str, severity: &str
     assert_eq!(o.control.as_deref(), Some(control));
     assert_eq!(o.resource.as_deref(), Some(bucket.as_str()));
     assert!(o.notified);
-    assert!(!violated(probe, &env.clients, &bucket).await, "{bucket} should be fixed");
+    assert!(
+        !violated(probe, &env.clients, &bucket).await,
+        "{bucket} should be fixed"
+    );
     let alerts = env.alerts(1).await;
     assert_eq!(alerts.len(), 1);
     let alert = &alerts[0];
-    assert_eq!(alert.subject, format!("[Safeguard] Remediated: S3 bucket \"{bucket}\" {problem} (HIPAA 164.312(a)(1))"));
+    assert_eq!(
+        alert.subject,
+        format!("[Safeguard] Remediated: S3 bucket \"{bucket}\" {problem} (HIPAA 164.312(a)(1))")
+    );
     assert!(alert.subject.len() <= 100);
     assert_eq!(attribute(alert, "safeguard"), "access-control");
     assert_eq!(attribute(alert, "control"), control);
@@ -114,7 +141,10 @@ async fn bucket_scenario(file: &str, probe: Probe, control: &str, severity: &str
     assert_eq!(alert.message["hipaa_citation"], "45 CFR 164.312(a)(1)");
     assert!(alert.message["state_after"].is_string());
     let text = alert.message["text"].as_str().expect("text body");
-    assert!(text.contains(&actor) && text.contains("164.312(a)(1)") && text.contains("safeguard:exempt"), "{text}");
+    assert!(
+        text.contains(&actor) && text.contains("164.312(a)(1)") && text.contains("safeguard:exempt"),
+        "{text}"
+    );
 
     // The same event again: compliant, no second fix, no second alert.
     let again = engine.handle(event.clone()).await;
@@ -124,20 +154,38 @@ async fn bucket_scenario(file: &str, probe: Probe, control: &str, severity: &str
 
     // Dry-run: nothing changes, the alert says what would be done.
     seed_event(&env, &event).await;
-    let dry = env.engine(&FUNCTION, env.config(Mode::DryRun)).handle(event.clone()).await;
+    let dry = env
+        .engine(&FUNCTION, env.config(Mode::DryRun))
+        .handle(event.clone())
+        .await;
     assert_eq!(dry[0].status, Status::WouldRemediate, "{}", dry[0].detail);
-    assert!(violated(probe, &env.clients, &bucket).await, "dry-run must not change {bucket}");
+    assert!(
+        violated(probe, &env.clients, &bucket).await,
+        "dry-run must not change {bucket}"
+    );
     let alerts = env.alerts(1).await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(attribute(&alerts[0], "status"), "would_remediate");
-    assert!(alerts[0].subject.starts_with("[Safeguard] Would remediate: S3 bucket"), "{}", alerts[0].subject);
+    assert!(
+        alerts[0].subject.starts_with("[Safeguard] Would remediate: S3 bucket"),
+        "{}",
+        alerts[0].subject
+    );
 
     // Exempt: nothing changes, an `exempt` alert carries the reason.
-    tag_bucket(&env, &bucket, &[("safeguard:exempt", "public dataset, approved CHG-1042")]).await;
+    tag_bucket(
+        &env,
+        &bucket,
+        &[("safeguard:exempt", "public dataset, approved CHG-1042")],
+    )
+    .await;
     let exempt = engine.handle(event.clone()).await;
     assert_eq!(exempt[0].status, Status::Exempt, "{}", exempt[0].detail);
     assert!(exempt[0].detail.contains("CHG-1042"), "{}", exempt[0].detail);
-    assert!(violated(probe, &env.clients, &bucket).await, "an exempt bucket must not change");
+    assert!(
+        violated(probe, &env.clients, &bucket).await,
+        "an exempt bucket must not change"
+    );
     let alerts = env.alerts(1).await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(attribute(&alerts[0], "status"), "exempt");
@@ -155,12 +203,26 @@ async fn bucket_scenario(file: &str, probe: Probe, control: &str, severity: &str
 
 #[tokio::test]
 async fn public_acl_on_create_bucket() {
-    bucket_scenario("access-control/create-bucket-public-read.json", Probe::Acl, "s3-bucket-public-acl", "high", "had a public ACL").await;
+    bucket_scenario(
+        "access-control/create-bucket-public-read.json",
+        Probe::Acl,
+        "s3-bucket-public-acl",
+        "high",
+        "had a public ACL",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn public_acl_on_put_bucket_acl() {
-    bucket_scenario("access-control/put-bucket-acl-all-users.json", Probe::Acl, "s3-bucket-public-acl", "high", "had a public ACL").await;
+    bucket_scenario(
+        "access-control/put-bucket-acl-all-users.json",
+        Probe::Acl,
+        "s3-bucket-public-acl",
+        "high",
+        "had a public ACL",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -205,15 +267,36 @@ async fn acl_fix_keeps_the_owner_grant() {
     let bucket = unique("sg");
     let event = with_bucket(sample("access-control/put-bucket-acl-all-users.json"), &bucket);
     seed_event(&env, &event).await;
-    let before = env.clients.s3().get_bucket_acl().bucket(&bucket).send().await.expect("acl");
+    let before = env
+        .clients
+        .s3()
+        .get_bucket_acl()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("acl");
     let owner_grants = |acl: &aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput| {
-        acl.grants().iter().filter(|g| g.grantee().and_then(|g| g.id()).is_some()).count()
+        acl.grants()
+            .iter()
+            .filter(|g| g.grantee().and_then(|g| g.id()).is_some())
+            .count()
     };
     assert!(owner_grants(&before) >= 1);
     let o = env.engine(&FUNCTION, env.config(Mode::Remediate)).handle(event).await;
     assert_eq!(o[0].status, Status::Remediated, "{}", o[0].detail);
-    let after = env.clients.s3().get_bucket_acl().bucket(&bucket).send().await.expect("acl");
-    assert_eq!(owner_grants(&after), owner_grants(&before), "the owner's grant must survive");
+    let after = env
+        .clients
+        .s3()
+        .get_bucket_acl()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("acl");
+    assert_eq!(
+        owner_grants(&after),
+        owner_grants(&before),
+        "the owner's grant must survive"
+    );
     assert_eq!(after.owner().and_then(|o| o.id()), before.owner().and_then(|o| o.id()));
 }
 
@@ -225,7 +308,15 @@ async fn policy_fix_keeps_the_policy_text() {
     seed_event(&env, &event).await;
     let policy = |b: String| {
         let s3 = env.clients.s3().clone();
-        async move { s3.get_bucket_policy().bucket(b).send().await.expect("policy").policy().map(str::to_string) }
+        async move {
+            s3.get_bucket_policy()
+                .bucket(b)
+                .send()
+                .await
+                .expect("policy")
+                .policy()
+                .map(str::to_string)
+        }
     };
     let before = policy(bucket.clone()).await;
     let o = env.engine(&FUNCTION, env.config(Mode::Remediate)).handle(event).await;
@@ -240,7 +331,12 @@ async fn lapsed_exemption_is_not_honoured() {
     let bucket = unique("sg");
     let event = with_bucket(sample("access-control/put-bucket-acl-all-users.json"), &bucket);
     seed_event(&env, &event).await;
-    tag_bucket(&env, &bucket, &[("safeguard:exempt", "pilot"), ("safeguard:exempt-until", "2020-01-31")]).await;
+    tag_bucket(
+        &env,
+        &bucket,
+        &[("safeguard:exempt", "pilot"), ("safeguard:exempt-until", "2020-01-31")],
+    )
+    .await;
     let o = env.engine(&FUNCTION, env.config(Mode::Remediate)).handle(event).await;
     assert_eq!(o[0].status, Status::Remediated, "{}", o[0].detail);
     assert!(o[0].detail.contains("lapsed on 2020-01-31"), "{}", o[0].detail);
@@ -254,7 +350,10 @@ async fn custom_exemption_tag_key_is_used() {
     let event = with_bucket(sample("access-control/put-bucket-acl-all-users.json"), &bucket);
     seed_event(&env, &event).await;
     tag_bucket(&env, &bucket, &[("hipaa:waiver", "research data, IRB-77")]).await;
-    let config = Config { exempt_tag_key: "hipaa:waiver".into(), ..env.config(Mode::Remediate) };
+    let config = Config {
+        exempt_tag_key: "hipaa:waiver".into(),
+        ..env.config(Mode::Remediate)
+    };
     let o = env.engine(&FUNCTION, config).handle(event).await;
     assert_eq!(o[0].status, Status::Exempt, "{}", o[0].detail);
     assert!(acl_is_public(&env.clients, &bucket).await);
@@ -281,7 +380,11 @@ async fn account_public_access_block() {
     ] {
         let event = sample(file);
         seed_event(&env, &event).await;
-        assert_ne!(account_flags(&env.clients).await, [true; 4], "{file}: seeding should weaken the block");
+        assert_ne!(
+            account_flags(&env.clients).await,
+            [true; 4],
+            "{file}: seeding should weaken the block"
+        );
 
         let o = engine.handle(event.clone()).await;
         assert_eq!(o[0].status, Status::Remediated, "{file}: {}", o[0].detail);
@@ -290,7 +393,9 @@ async fn account_public_access_block() {
         assert_eq!(alerts.len(), 1);
         assert_eq!(
             alerts[0].subject,
-            format!("[Safeguard] Remediated: AWS account \"{ACCOUNT}\" lost S3 public access block (HIPAA 164.312(a)(1))")
+            format!(
+                "[Safeguard] Remediated: AWS account \"{ACCOUNT}\" lost S3 public access block (HIPAA 164.312(a)(1))"
+            )
         );
         assert_eq!(attribute(&alerts[0], "control"), "s3-account-public-access-block");
         assert_eq!(attribute(&alerts[0], "severity"), "critical");
@@ -300,9 +405,16 @@ async fn account_public_access_block() {
         env.no_more_alerts().await;
 
         seed_event(&env, &event).await;
-        let dry = env.engine(&FUNCTION, env.config(Mode::DryRun)).handle(event.clone()).await;
+        let dry = env
+            .engine(&FUNCTION, env.config(Mode::DryRun))
+            .handle(event.clone())
+            .await;
         assert_eq!(dry[0].status, Status::WouldRemediate, "{}", dry[0].detail);
-        assert_ne!(account_flags(&env.clients).await, [true; 4], "dry-run must not change the account");
+        assert_ne!(
+            account_flags(&env.clients).await,
+            [true; 4],
+            "dry-run must not change the account"
+        );
         assert_eq!(attribute(&env.alerts(1).await[0], "status"), "would_remediate");
 
         // An account has no tags here: it is exempted through EXEMPT_RESOURCES.

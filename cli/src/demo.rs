@@ -20,7 +20,10 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
     println!("==============");
     println!("Safeguard watches CloudTrail events and fixes HIPAA violations within seconds.");
     println!("This demo runs against a local AWS emulator at {endpoint} (nothing touches a real account):");
-    println!("  1. for each sample event in {}, it makes the change the event records (a bucket made", events_dir.display());
+    println!(
+        "  1. for each sample event in {}, it makes the change the event records (a bucket made",
+        events_dir.display()
+    );
     println!("     public, a public access block removed...), then replays the event through the same");
     println!("     routing and handlers that run in Lambda, and shows what Safeguard found, did and read back;");
     println!("  2. replays every event again, to show that a second pass changes nothing;");
@@ -33,8 +36,16 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
     let topic = create_topic(home.sns(), "safeguard-demo-alerts").await?;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let inbox = Inbox::subscribe(home.sns(), &sqs, &topic, &format!("safeguard-demo-inbox-{stamp}")).await?;
-    let config = Config { mode: Mode::Remediate, topic_arn: Some(topic.clone()), ..Config::from_env()? };
-    let router = Router::new(config, || Aws::new(sdk.clone()), SnsNotifier::new(home.sns().clone(), &topic));
+    let config = Config {
+        mode: Mode::Remediate,
+        topic_arn: Some(topic.clone()),
+        ..Config::from_env()?
+    };
+    let router = Router::new(
+        config,
+        || Aws::new(sdk.clone()),
+        SnsNotifier::new(home.sns().clone(), &topic),
+    );
 
     let files = event_files(events_dir)?;
     let mut events = Vec::new();
@@ -107,6 +118,13 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
         println!("  {status:<16} {n}");
     }
     println!("  alerts received  {}", received.len());
-    println!("{}", if ok { "Demo complete: every violation was fixed, verified and reported." } else { "Demo FAILED: see the lines marked !!" });
+    println!(
+        "{}",
+        if ok {
+            "Demo complete: every violation was fixed, verified and reported."
+        } else {
+            "Demo FAILED: see the lines marked !!"
+        }
+    );
     Ok(ok)
 }

@@ -14,14 +14,20 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// SDK configuration for the emulator named by `AWS_ENDPOINT_URL`: static test
 /// credentials and a default region, so nothing from a real account leaks in.
 pub async fn emulator_config() -> Result<SdkConfig, Error> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|s| !s.is_empty()).ok_or_else(|| {
-        Error::Config(
-            "AWS_ENDPOINT_URL is not set: start the emulator with `make emulator` (or run through make), \
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Error::Config(
+                "AWS_ENDPOINT_URL is not set: start the emulator with `make emulator` (or run through make), \
              or use TARGET=aws for a real account"
-                .into(),
-        )
-    })?;
-    let region = std::env::var("AWS_REGION").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_REGION.into());
+                    .into(),
+            )
+        })?;
+    let region = std::env::var("AWS_REGION")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_REGION.into());
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(region))
@@ -37,7 +43,9 @@ pub async fn aws_config() -> SdkConfig {
 
 pub async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> Result<String, Error> {
     let out = sns.create_topic().name(name).send().await.during("sns:CreateTopic")?;
-    out.topic_arn().map(str::to_string).ok_or_else(|| Error::Unexpected("CreateTopic returned no ARN".into()))
+    out.topic_arn()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Unexpected("CreateTopic returned no ARN".into()))
 }
 
 /// One alert as an SQS subscriber received it.
@@ -135,17 +143,31 @@ impl Inbox {
 fn parse_envelope(body: &str) -> Result<Received, Error> {
     let envelope: Value =
         serde_json::from_str(body).map_err(|e| Error::Unexpected(format!("SQS body is not an SNS envelope: {e}")))?;
-    let subject = envelope.get("Subject").and_then(Value::as_str).unwrap_or_default().to_string();
+    let subject = envelope
+        .get("Subject")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let attributes = envelope
         .get("MessageAttributes")
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .map(|(k, v)| (k.clone(), v.get("Value").and_then(Value::as_str).unwrap_or_default().to_string()))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.get("Value").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
     let raw = envelope.get("Message").and_then(Value::as_str).unwrap_or_default();
     let message = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-    Ok(Received { envelope, subject, attributes, message })
+    Ok(Received {
+        envelope,
+        subject,
+        attributes,
+        message,
+    })
 }

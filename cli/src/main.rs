@@ -12,13 +12,15 @@ const USAGE: &str = "usage:
   safeguard replay <event.json|dir> [--mode remediate|dry-run] [--format text|json] [--target emulator|aws] [--seed]
   safeguard demo [--events DIR]
   safeguard template [--check]
+  safeguard topic [NAME]
 
 replay   sends events through the routing the deployed rules use, into the real handlers.
          --target emulator (default) needs AWS_ENDPOINT_URL; --target aws uses your AWS credentials
          and defaults to dry-run. --seed first creates in the emulator what each event describes.
 demo     misconfigures the emulator, replays every sample event, prints the alerts received.
 template prints the CloudFormation template derived from the controls (--check compares it
-         with infra/template.yaml).";
+         with infra/template.yaml).
+topic    creates an alert topic in the emulator and prints its ARN (for `make invoke`).";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -42,6 +44,7 @@ async fn main() -> ExitCode {
             demo::run(Path::new(&dir)).await
         }
         Some("template") => template_cmd(args.iter().any(|a| a == "--check")),
+        Some("topic") => topic(args.get(1).map(String::as_str).unwrap_or("safeguard-alerts")).await,
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(true)
@@ -62,7 +65,11 @@ async fn main() -> ExitCode {
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().filter(|v| !v.is_empty())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .filter(|v| !v.is_empty())
 }
 
 fn template_cmd(check: bool) -> Result<bool, Error> {
@@ -77,9 +84,18 @@ fn template_cmd(check: bool) -> Result<bool, Error> {
         println!("{} matches the controls' declarations", template::PATH);
         Ok(true)
     } else {
-        eprintln!("{} differs from the controls' declarations: run `make template`", template::PATH);
+        eprintln!(
+            "{} differs from the controls' declarations: run `make template`",
+            template::PATH
+        );
         Ok(false)
     }
+}
+
+async fn topic(name: &str) -> Result<bool, Error> {
+    let sdk = emulator_config().await?;
+    println!("{}", create_topic(Aws::new(sdk).clients("").sns(), name).await?);
+    Ok(true)
 }
 
 /// Alerts go to SNS when a topic is known; otherwise they are shown only.
@@ -121,12 +137,16 @@ async fn replay(args: &[String]) -> Result<bool, Error> {
         Some(mode) => config.mode = Mode::parse(&mode)?,
         None if target == Target::Aws && std::env::var("MODE").map_or(true, |m| m.is_empty()) => {
             config.mode = Mode::DryRun;
-            eprintln!("TARGET=aws: MODE defaults to dry-run, nothing in the account will change (MODE=remediate to fix)");
+            eprintln!(
+                "TARGET=aws: MODE defaults to dry-run, nothing in the account will change (MODE=remediate to fix)"
+            );
         }
         None => {}
     }
     if seed_first && target == Target::Aws {
-        return Err(Error::Config("SEED=1 creates misconfigurations: it only runs against the emulator".into()));
+        return Err(Error::Config(
+            "SEED=1 creates misconfigurations: it only runs against the emulator".into(),
+        ));
     }
     let sdk = match target {
         Target::Emulator => emulator_config().await?,
@@ -156,7 +176,14 @@ async fn replay(args: &[String]) -> Result<bool, Error> {
         let raw = match load_event(&file) {
             Ok(raw) => raw,
             Err(err) => {
-                let o = safeguard::Outcome::new(String::new(), "unknown".into(), "none", config.mode, Status::Failed, err.to_string());
+                let o = safeguard::Outcome::new(
+                    String::new(),
+                    "unknown".into(),
+                    "none",
+                    config.mode,
+                    Status::Failed,
+                    err.to_string(),
+                );
                 print_outcome(format, &o, &shown);
                 ok = false;
                 continue;

@@ -11,11 +11,21 @@ pub fn json_line(o: &Outcome) -> String {
 /// `seeded`: what was done to the emulator before the event was replayed.
 pub fn text_block(o: &Outcome, source: &str, seeded: Option<&str>) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "── {source} {}", "─".repeat(60usize.saturating_sub(source.chars().count())));
+    let _ = writeln!(
+        t,
+        "── {source} {}",
+        "─".repeat(60usize.saturating_sub(source.chars().count()))
+    );
     let who = o
         .actor
         .as_ref()
-        .map(|a| format!(" by {} from {}", a.principal, if a.source_ip.is_empty() { "?" } else { &a.source_ip }))
+        .map(|a| {
+            format!(
+                " by {} from {}",
+                a.principal,
+                if a.source_ip.is_empty() { "?" } else { &a.source_ip }
+            )
+        })
         .unwrap_or_default();
     let when = o.event_time.as_deref().map(|t| format!(" at {t}")).unwrap_or_default();
     if let Some(seeded) = seeded {
@@ -25,7 +35,11 @@ pub fn text_block(o: &Outcome, source: &str, seeded: Option<&str>) -> String {
     match (&o.control, o.hipaa) {
         (Some(c), Some(h)) => {
             let severity = o.severity.map(|s| s.as_str()).unwrap_or("-");
-            let _ = writeln!(t, "  control   {c} in {} (HIPAA 45 CFR {h}, severity {severity})", o.function);
+            let _ = writeln!(
+                t,
+                "  control   {c} in {} (HIPAA 45 CFR {h}, severity {severity})",
+                o.function
+            );
         }
         _ => {
             let _ = writeln!(t, "  control   none ({})", o.function);
@@ -39,7 +53,10 @@ pub fn text_block(o: &Outcome, source: &str, seeded: Option<&str>) -> String {
     }
     let done = match o.status {
         Status::Remediated => o.action.clone(),
-        Status::WouldRemediate => Some(format!("nothing (dry-run); would {}", o.action.as_deref().unwrap_or("fix it"))),
+        Status::WouldRemediate => Some(format!(
+            "nothing (dry-run); would {}",
+            o.action.as_deref().unwrap_or("fix it")
+        )),
         Status::Compliant | Status::Exempt | Status::Ignored => Some("nothing".into()),
         Status::Failed => o.action.clone().or(Some("nothing".into())),
     };

@@ -18,7 +18,11 @@ impl<N: Notifier + Clone> Router<N> {
             .into_iter()
             .map(|f| Engine::new(f, config.clone(), aws(), notifier.clone()))
             .collect();
-        Router { engines, mode: config.mode, role_prefix: config.role_prefix.clone() }
+        Router {
+            engines,
+            mode: config.mode,
+            role_prefix: config.role_prefix.clone(),
+        }
     }
 }
 
@@ -44,7 +48,11 @@ impl<N: Notifier> Router<N> {
     /// Why no rule took the event, in the words the handler itself would use.
     fn unrouted(&self, raw: Value) -> Outcome {
         let id = raw.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let name = raw.pointer("/detail/eventName").and_then(Value::as_str).unwrap_or("unknown").to_string();
+        let name = raw
+            .pointer("/detail/eventName")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string();
         let event = match TrailEvent::parse(raw) {
             Ok(event) => event,
             Err(err) => return Outcome::new(id, name, "none", self.mode, Status::Failed, err.to_string()),
@@ -62,7 +70,11 @@ impl<N: Notifier> Router<N> {
             ),
             None => (
                 "none",
-                format!("no Safeguard rule matches {}:{}", event.event_source(), event.event_name()),
+                format!(
+                    "no Safeguard rule matches {}:{}",
+                    event.event_source(),
+                    event.event_name()
+                ),
             ),
         };
         let mut o = Outcome::new(event.id(), name, function, self.mode, Status::Ignored, detail);
@@ -79,15 +91,15 @@ impl<N: Notifier> Router<N> {
 
 /// Read one event file, or every `*.json` below a directory, sorted by path.
 pub fn event_files(path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, Error> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
     let mut dirs = vec![path.to_path_buf()];
     while let Some(dir) = dirs.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| Error::Config(format!("cannot list {}: {e}", dir.display())))?;
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| Error::Config(format!("cannot list {}: {e}", dir.display())))?;
         for entry in entries.flatten() {
             let p = entry.path();
             if p.is_dir() {
@@ -103,6 +115,7 @@ pub fn event_files(path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, Er
 
 /// Parse an event file as JSON; a clear error names the file and the position.
 pub fn load_event(path: &std::path::Path) -> Result<Value, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Event(format!("cannot read {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::Event(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| Error::Event(format!("{} is not valid JSON: {e}", path.display())))
 }

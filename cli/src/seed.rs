@@ -22,7 +22,9 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
                 .send()
                 .await
                 .during("s3:PutBucketAcl")?;
-            Ok(format!("bucket {b} exists with the canned ACL public-read (READ to AllUsers)"))
+            Ok(format!(
+                "bucket {b} exists with the canned ACL public-read (READ to AllUsers)"
+            ))
         }
         "PutBucketPolicy" => {
             let b = need_bucket()?;
@@ -50,7 +52,9 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
                 .send()
                 .await
                 .during("s3:PutBucketPolicy")?;
-            Ok(format!("bucket {b} has no public access block and a policy allowing s3:GetObject to Principal \"*\""))
+            Ok(format!(
+                "bucket {b} has no public access block and a policy allowing s3:GetObject to Principal \"*\""
+            ))
         }
         "DeleteBucketPublicAccessBlock" => {
             let b = need_bucket()?;
@@ -82,7 +86,10 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
                 .send()
                 .await
                 .during("s3:PutBucketPublicAccessBlock")?;
-            Ok(format!("bucket {b} has the public access block the event set ({})", describe_flags(f)))
+            Ok(format!(
+                "bucket {b} has the public access block the event set ({})",
+                describe_flags(f)
+            ))
         }
         "DeleteAccountPublicAccessBlock" => {
             clients
@@ -110,7 +117,11 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
                 .send()
                 .await
                 .during("s3:PutAccountPublicAccessBlock")?;
-            Ok(format!("account {} has the public access block the event set ({})", event.account(), describe_flags(f)))
+            Ok(format!(
+                "account {} has the public access block the event set ({})",
+                event.account(),
+                describe_flags(f)
+            ))
         }
         other => Ok(format!("nothing to seed for {other}")),
     }
@@ -133,12 +144,22 @@ pub async fn ensure_bucket(clients: &Clients, bucket: &str) -> Result<(), Error>
     }
 }
 
-const FLAG_NAMES: [&str; 4] = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
+const FLAG_NAMES: [&str; 4] = [
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+];
 
 /// The four flags from the event's request; all off where the event is silent.
 fn requested_flags(event: &TrailEvent) -> [bool; 4] {
     let config = event.call.request_parameters.get("PublicAccessBlockConfiguration");
-    FLAG_NAMES.map(|name| config.and_then(|c| c.get(name)).and_then(Value::as_bool).unwrap_or(false))
+    FLAG_NAMES.map(|name| {
+        config
+            .and_then(|c| c.get(name))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    })
 }
 
 fn describe_flags(f: [bool; 4]) -> String {

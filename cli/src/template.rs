@@ -14,7 +14,9 @@ pub fn logical(name: &str) -> String {
     name.split(['-', '_', '.'])
         .map(|part| {
             let mut c = part.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -24,9 +26,11 @@ fn pattern_with_prefix_ref(pattern: Value, prefix: &str) -> Value {
     match pattern {
         Value::String(s) if s == prefix => json!({ "Ref": "RolePrefix" }),
         Value::Array(items) => Value::Array(items.into_iter().map(|v| pattern_with_prefix_ref(v, prefix)).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, pattern_with_prefix_ref(v, prefix))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, pattern_with_prefix_ref(v, prefix)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -34,40 +38,49 @@ fn pattern_with_prefix_ref(pattern: Value, prefix: &str) -> Value {
 pub fn template(functions: &[&Function]) -> Value {
     let mut resources = Map::new();
     let mut outputs = Map::new();
-    resources.insert("AlertTopic".into(), json!({
-        "Type": "AWS::SNS::Topic",
-        "Properties": {
-            "TopicName": { "Fn::Sub": "${RolePrefix}alerts" },
-            "DisplayName": "Safeguard",
-            "KmsMasterKeyId": { "Ref": "AlertsKmsKeyId" }
-        }
-    }));
+    resources.insert(
+        "AlertTopic".into(),
+        json!({
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": { "Fn::Sub": "${RolePrefix}alerts" },
+                "DisplayName": "Safeguard",
+                "KmsMasterKeyId": { "Ref": "AlertsKmsKeyId" }
+            }
+        }),
+    );
     resources.insert("AlertEmailSubscription".into(), json!({
         "Type": "AWS::SNS::Subscription",
         "Condition": "HasAlertEmail",
         "Properties": { "TopicArn": { "Ref": "AlertTopic" }, "Protocol": "email", "Endpoint": { "Ref": "AlertEmail" } }
     }));
-    resources.insert("FailedEventsQueue".into(), json!({
-        "Type": "AWS::SQS::Queue",
-        "Properties": {
-            "QueueName": { "Fn::Sub": "${RolePrefix}failed-events" },
-            "MessageRetentionPeriod": 1_209_600,
-            "SqsManagedSseEnabled": true
-        }
-    }));
+    resources.insert(
+        "FailedEventsQueue".into(),
+        json!({
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": { "Fn::Sub": "${RolePrefix}failed-events" },
+                "MessageRetentionPeriod": 1_209_600,
+                "SqsManagedSseEnabled": true
+            }
+        }),
+    );
     let mut rule_arns = Vec::new();
     for f in functions {
         let id = logical(f.name);
         let role = format!("{id}Role");
         let function = format!("{id}Function");
         let log_group = format!("{id}LogGroup");
-        resources.insert(log_group.clone(), json!({
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {
-                "LogGroupName": { "Fn::Sub": format!("/aws/lambda/${{RolePrefix}}{}", f.name) },
-                "RetentionInDays": { "Ref": "LogRetentionDays" }
-            }
-        }));
+        resources.insert(
+            log_group.clone(),
+            json!({
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": { "Fn::Sub": format!("/aws/lambda/${{RolePrefix}}{}", f.name) },
+                    "RetentionInDays": { "Ref": "LogRetentionDays" }
+                }
+            }),
+        );
         let actions: Vec<&str> = f.iam_actions().into_iter().collect();
         resources.insert(role.clone(), json!({
             "Type": "AWS::IAM::Role",
@@ -136,54 +149,72 @@ pub fn template(functions: &[&Function]) -> Value {
             let service = eventbridge_source(source).trim_start_matches("aws.").to_string();
             let rule = format!("{id}Rule{}", logical(&service));
             rule_arns.push(json!({ "Fn::GetAtt": [rule.clone(), "Arn"] }));
-            resources.insert(rule.clone(), json!({
-                "Type": "AWS::Events::Rule",
-                "Properties": {
-                    "Name": { "Fn::Sub": format!("${{RolePrefix}}{}-{service}", f.name) },
-                    "Description": format!("{} events for Safeguard {}", source, f.name),
-                    "State": "ENABLED",
-                    "EventPattern": pattern_with_prefix_ref(pattern, DEFAULT_ROLE_PREFIX),
-                    "Targets": [{
-                        "Id": "function",
-                        "Arn": { "Fn::GetAtt": [function.clone(), "Arn"] },
-                        "RetryPolicy": { "MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600 },
-                        "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } }
-                    }]
-                }
-            }));
-            resources.insert(format!("{rule}Permission"), json!({
-                "Type": "AWS::Lambda::Permission",
-                "Properties": {
-                    "FunctionName": { "Ref": function },
-                    "Action": "lambda:InvokeFunction",
-                    "Principal": "events.amazonaws.com",
-                    "SourceArn": { "Fn::GetAtt": [rule, "Arn"] }
-                }
-            }));
+            resources.insert(
+                rule.clone(),
+                json!({
+                    "Type": "AWS::Events::Rule",
+                    "Properties": {
+                        "Name": { "Fn::Sub": format!("${{RolePrefix}}{}-{service}", f.name) },
+                        "Description": format!("{} events for Safeguard {}", source, f.name),
+                        "State": "ENABLED",
+                        "EventPattern": pattern_with_prefix_ref(pattern, DEFAULT_ROLE_PREFIX),
+                        "Targets": [{
+                            "Id": "function",
+                            "Arn": { "Fn::GetAtt": [function.clone(), "Arn"] },
+                            "RetryPolicy": { "MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600 },
+                            "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } }
+                        }]
+                    }
+                }),
+            );
+            resources.insert(
+                format!("{rule}Permission"),
+                json!({
+                    "Type": "AWS::Lambda::Permission",
+                    "Properties": {
+                        "FunctionName": { "Ref": function },
+                        "Action": "lambda:InvokeFunction",
+                        "Principal": "events.amazonaws.com",
+                        "SourceArn": { "Fn::GetAtt": [rule, "Arn"] }
+                    }
+                }),
+            );
         }
-        outputs.insert(format!("{id}FunctionArn"), json!({
-            "Description": format!("Safeguard {}", f.name),
-            "Value": { "Fn::GetAtt": [function, "Arn"] }
-        }));
+        outputs.insert(
+            format!("{id}FunctionArn"),
+            json!({
+                "Description": format!("Safeguard {}", f.name),
+                "Value": { "Fn::GetAtt": [function, "Arn"] }
+            }),
+        );
     }
-    resources.insert("FailedEventsQueuePolicy".into(), json!({
-        "Type": "AWS::SQS::QueuePolicy",
-        "Properties": {
-            "Queues": [{ "Ref": "FailedEventsQueue" }],
-            "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
-                "Sid": "RulesDeadLetter", "Effect": "Allow",
-                "Principal": { "Service": "events.amazonaws.com" },
-                "Action": "sqs:SendMessage",
-                "Resource": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] },
-                "Condition": { "ArnEquals": { "aws:SourceArn": rule_arns } }
-            }] }
-        }
-    }));
-    outputs.insert("AlertTopicArn".into(), json!({ "Description": "Safeguard alerts", "Value": { "Ref": "AlertTopic" } }));
-    outputs.insert("FailedEventsQueueArn".into(), json!({
-        "Description": "Events that failed after all retries",
-        "Value": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] }
-    }));
+    resources.insert(
+        "FailedEventsQueuePolicy".into(),
+        json!({
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{ "Ref": "FailedEventsQueue" }],
+                "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                    "Sid": "RulesDeadLetter", "Effect": "Allow",
+                    "Principal": { "Service": "events.amazonaws.com" },
+                    "Action": "sqs:SendMessage",
+                    "Resource": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] },
+                    "Condition": { "ArnEquals": { "aws:SourceArn": rule_arns } }
+                }] }
+            }
+        }),
+    );
+    outputs.insert(
+        "AlertTopicArn".into(),
+        json!({ "Description": "Safeguard alerts", "Value": { "Ref": "AlertTopic" } }),
+    );
+    outputs.insert(
+        "FailedEventsQueueArn".into(),
+        json!({
+            "Description": "Events that failed after all retries",
+            "Value": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] }
+        }),
+    );
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Safeguard: automatic HIPAA remediation of AWS misconfigurations. Generated by `make template` from the controls' declarations; do not edit by hand.",
@@ -211,5 +242,7 @@ pub fn template(functions: &[&Function]) -> Value {
 pub fn render(functions: &[&Function]) -> Result<String, safeguard::Error> {
     let body = serde_yaml::to_string(&template(functions))
         .map_err(|e| safeguard::Error::Unexpected(format!("cannot render the template: {e}")))?;
-    Ok(format!("# Generated by `make template` from the controls' declarations. Do not edit by hand.\n{body}"))
+    Ok(format!(
+        "# Generated by `make template` from the controls' declarations. Do not edit by hand.\n{body}"
+    ))
 }

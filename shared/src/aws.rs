@@ -22,7 +22,10 @@ impl Aws {
     }
 
     pub fn new(base: SdkConfig) -> Aws {
-        Aws { base, regions: Mutex::new(HashMap::new()) }
+        Aws {
+            base,
+            regions: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn base(&self) -> &SdkConfig {
@@ -62,7 +65,12 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(config: SdkConfig) -> Clients {
-        Clients { config, s3: OnceLock::new(), s3control: OnceLock::new(), sns: OnceLock::new() }
+        Clients {
+            config,
+            s3: OnceLock::new(),
+            s3control: OnceLock::new(),
+            sns: OnceLock::new(),
+        }
     }
 
     pub fn region(&self) -> Option<&str> {

@@ -75,10 +75,16 @@ pub struct Assessment {
 
 impl Assessment {
     pub fn compliant(state: impl Into<String>) -> Self {
-        Assessment { compliant: true, state: state.into() }
+        Assessment {
+            compliant: true,
+            state: state.into(),
+        }
     }
     pub fn violation(state: impl Into<String>) -> Self {
-        Assessment { compliant: false, state: state.into() }
+        Assessment {
+            compliant: false,
+            state: state.into(),
+        }
     }
 }
 
@@ -155,7 +161,9 @@ impl Function {
 
     /// Every IAM action the function's controls declare, sorted and unique.
     pub fn iam_actions(&self) -> BTreeSet<&'static str> {
-        self.declarations().flat_map(|d| d.permissions.iter().copied()).collect()
+        self.declarations()
+            .flat_map(|d| d.permissions.iter().copied())
+            .collect()
     }
 }
 

@@ -27,7 +27,12 @@ enum Exemption {
 
 impl<N: Notifier> Engine<N> {
     pub fn new(function: &'static Function, config: Config, aws: Aws, notifier: N) -> Self {
-        Engine { function, config, aws, notifier }
+        Engine {
+            function,
+            config,
+            aws,
+            notifier,
+        }
     }
 
     pub fn function(&self) -> &'static Function {
@@ -85,7 +90,10 @@ impl<N: Notifier> Engine<N> {
     /// The loop guard in code, behind the one in the EventBridge pattern.
     pub fn guard(&self, event: &TrailEvent) -> Option<String> {
         if let Some(code) = event.error_code() {
-            return Some(format!("the {} call failed ({code}): it changed nothing, so there is nothing to fix", event.event_name()));
+            return Some(format!(
+                "the {} call failed ({code}): it changed nothing, so there is nothing to fix",
+                event.event_name()
+            ));
         }
         if let Some(role) = event.assumed_role_name() {
             if role.starts_with(&self.config.role_prefix) {
@@ -108,7 +116,11 @@ impl<N: Notifier> Engine<N> {
             Err(err) => return failed(o, &err, &self.config),
         };
         o.resource = Some(id.clone());
-        let resource = Resource { id, account: event.account(), region: event.region() };
+        let resource = Resource {
+            id,
+            account: event.account(),
+            region: event.region(),
+        };
         let clients = self.aws.clients(&resource.region);
 
         let before = match control.check(&clients, &resource).await {
@@ -151,7 +163,10 @@ impl<N: Notifier> Engine<N> {
                     o.detail = format!("{action}{lapsed}");
                 } else {
                     o.status = Status::Failed;
-                    o.detail = format!("{action}, but the state read back is still non-compliant: {}", after.state);
+                    o.detail = format!(
+                        "{action}, but the state read back is still non-compliant: {}",
+                        after.state
+                    );
                 }
                 o
             }
@@ -159,7 +174,12 @@ impl<N: Notifier> Engine<N> {
         }
     }
 
-    async fn exemption(&self, control: &dyn Control, clients: &Clients, resource: &Resource) -> Result<Exemption, Error> {
+    async fn exemption(
+        &self,
+        control: &dyn Control,
+        clients: &Clients,
+        resource: &Resource,
+    ) -> Result<Exemption, Error> {
         if let Some(reason) = self.config.exempt_resources.get(&resource.id) {
             return Ok(Exemption::Active(format!("{reason} (EXEMPT_RESOURCES)")));
         }
@@ -168,10 +188,17 @@ impl<N: Notifier> Engine<N> {
         let Some(reason) = tag(&self.config.exempt_tag_key) else {
             return Ok(Exemption::None);
         };
-        let reason = if reason.is_empty() { "no reason given".to_string() } else { reason };
+        let reason = if reason.is_empty() {
+            "no reason given".to_string()
+        } else {
+            reason
+        };
         let until_key = self.config.exempt_until_tag_key();
         match tag(&until_key) {
-            None => Ok(Exemption::Active(format!("{} = {reason:?}", self.config.exempt_tag_key))),
+            None => Ok(Exemption::Active(format!(
+                "{} = {reason:?}",
+                self.config.exempt_tag_key
+            ))),
             Some(until) => match parse_date(&until) {
                 Some(date) if date >= chrono::Utc::now().date_naive() => Ok(Exemption::Active(format!(
                     "{} = {reason:?} until {date}",
@@ -195,7 +222,14 @@ impl<N: Notifier> Engine<N> {
     }
 
     fn blank(&self, event_id: String, event_name: String) -> Outcome {
-        Outcome::new(event_id, event_name, self.function.name, self.config.mode, Status::Ignored, String::new())
+        Outcome::new(
+            event_id,
+            event_name,
+            self.function.name,
+            self.config.mode,
+            Status::Ignored,
+            String::new(),
+        )
     }
 
     fn draft(&self, event: &TrailEvent) -> Outcome {

@@ -140,7 +140,12 @@ where
                 let status = ctx.raw().status_code();
                 let code = ctx.err().code().unwrap_or("Unknown").to_string();
                 let message = ctx.err().message().unwrap_or_default().to_string();
-                AwsError { kind: classify(&code, status), code, message, action: None }
+                AwsError {
+                    kind: classify(&code, status),
+                    code,
+                    message,
+                    action: None,
+                }
             }
             SdkError::TimeoutError(_) => AwsError {
                 kind: AwsErrorKind::Retryable,

@@ -58,7 +58,9 @@ impl TrailEvent {
         let detail = match envelope.remove("detail") {
             Some(Value::Object(detail)) => detail,
             None | Some(Value::Null) => {
-                return Err(Error::Event("the event has no \"detail\" (the CloudTrail record)".into()))
+                return Err(Error::Event(
+                    "the event has no \"detail\" (the CloudTrail record)".into(),
+                ))
             }
             Some(other) => {
                 return Err(Error::Event(format!(
@@ -151,17 +153,25 @@ impl TrailEvent {
             return None;
         }
         let issuer = id.session_context.as_ref().and_then(|c| c.session_issuer.as_ref());
-        issuer
-            .and_then(|i| i.user_name.clone())
-            .or_else(|| {
-                // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
-                id.arn.as_deref()?.split(":assumed-role/").nth(1)?.split('/').next().map(str::to_string)
-            })
+        issuer.and_then(|i| i.user_name.clone()).or_else(|| {
+            // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
+            id.arn
+                .as_deref()?
+                .split(":assumed-role/")
+                .nth(1)?
+                .split('/')
+                .next()
+                .map(str::to_string)
+        })
     }
 
     /// A string request parameter, when present.
     pub fn request_str(&self, key: &str) -> Option<&str> {
-        self.call.request_parameters.get(key)?.as_str().filter(|s| !s.is_empty())
+        self.call
+            .request_parameters
+            .get(key)?
+            .as_str()
+            .filter(|s| !s.is_empty())
     }
 
     fn detail_str(&self, key: &str) -> Option<&str> {
@@ -294,19 +304,31 @@ mod tests {
     fn rejects_what_cannot_be_routed() {
         let mut no_detail = sample();
         no_detail.as_object_mut().unwrap().remove("detail");
-        assert!(TrailEvent::parse(no_detail).unwrap_err().to_string().contains("no \"detail\""));
+        assert!(TrailEvent::parse(no_detail)
+            .unwrap_err()
+            .to_string()
+            .contains("no \"detail\""));
 
         let mut wrong = sample();
         wrong["detail"] = json!(["not", "an", "object"]);
-        assert!(TrailEvent::parse(wrong).unwrap_err().to_string().contains("must be an object"));
+        assert!(TrailEvent::parse(wrong)
+            .unwrap_err()
+            .to_string()
+            .contains("must be an object"));
 
         let mut nameless = sample();
         nameless["detail"].as_object_mut().unwrap().remove("eventName");
-        assert!(TrailEvent::parse(nameless).unwrap_err().to_string().contains("eventName"));
+        assert!(TrailEvent::parse(nameless)
+            .unwrap_err()
+            .to_string()
+            .contains("eventName"));
 
         assert!(TrailEvent::parse(json!("text")).is_err());
         let mut other_kind = sample();
         other_kind["detail-type"] = json!("EC2 Instance State-change Notification");
-        assert!(TrailEvent::parse(other_kind).unwrap_err().to_string().contains("detail-type"));
+        assert!(TrailEvent::parse(other_kind)
+            .unwrap_err()
+            .to_string()
+            .contains("detail-type"));
     }
 }

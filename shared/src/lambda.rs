@@ -4,7 +4,7 @@ use crate::aws::Aws;
 use crate::config::Config;
 use crate::control::Function;
 use crate::engine::Engine;
-use crate::notify::SnsNotifier;
+use crate::notify::{Notifier, SnsNotifier};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
@@ -18,14 +18,19 @@ pub async fn run(function: &'static Function) -> Result<(), lambda_runtime::Erro
     let notifier = SnsNotifier::new(aws.clients("").sns().clone(), topic);
     let engine = Engine::new(function, config, aws, notifier);
     let engine = &engine;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let outcomes = engine.handle(event.payload).await;
-        // A transient failure must reach Lambda as an error so it retries and,
-        // once retries are spent, sends the event to the on-failure destination.
-        if let Some(o) = outcomes.iter().find(|o| o.retryable) {
-            return Err(lambda_runtime::Error::from(format!("retryable: {}", o.detail)));
-        }
-        serde_json::to_value(&outcomes).map_err(lambda_runtime::Error::from)
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        respond(engine, event.payload)
     }))
     .await
+}
+
+/// One invocation: the outcomes as the response, or an error when any outcome
+/// is transient, so that Lambda retries and, once retries are spent, sends the
+/// event to the on-failure destination.
+pub async fn respond<N: Notifier>(engine: &Engine<N>, payload: Value) -> Result<Value, lambda_runtime::Error> {
+    let outcomes = engine.handle(payload).await;
+    if let Some(o) = outcomes.iter().find(|o| o.retryable) {
+        return Err(lambda_runtime::Error::from(format!("retryable: {}", o.detail)));
+    }
+    serde_json::to_value(&outcomes).map_err(lambda_runtime::Error::from)
 }

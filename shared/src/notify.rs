@@ -35,7 +35,10 @@ pub struct SnsNotifier {
 
 impl SnsNotifier {
     pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
-        SnsNotifier { client, topic_arn: topic_arn.into() }
+        SnsNotifier {
+            client,
+            topic_arn: topic_arn.into(),
+        }
     }
 }
 
@@ -95,11 +98,26 @@ pub fn compose(outcome: &Outcome, declaration: Option<&Declaration>, exempt_tag_
     let attributes = vec![
         ("safeguard", outcome.function.clone()),
         ("control", outcome.control.clone().unwrap_or_else(|| "none".into())),
-        ("severity", outcome.severity.map(|s| s.as_str()).unwrap_or("high").to_string()),
+        (
+            "severity",
+            outcome.severity.map(|s| s.as_str()).unwrap_or("high").to_string(),
+        ),
         ("status", outcome.status.as_str().to_string()),
-        ("account", if outcome.account.is_empty() { "unknown".into() } else { outcome.account.clone() }),
+        (
+            "account",
+            if outcome.account.is_empty() {
+                "unknown".into()
+            } else {
+                outcome.account.clone()
+            },
+        ),
     ];
-    Alert { subject, text, body, attributes }
+    Alert {
+        subject,
+        text,
+        body,
+        attributes,
+    }
 }
 
 /// `[Safeguard] Remediated: S3 bucket "x" had a public ACL (HIPAA 164.312(a)(1))`,
@@ -134,7 +152,9 @@ fn fit(mut s: String) -> String {
 
 /// SNS subjects must be printable ASCII.
 fn ascii(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect()
+    s.chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .collect()
 }
 
 fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
@@ -144,7 +164,12 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
         (_, Some(r)) => r.to_string(),
         _ => "(unknown resource)".into(),
     };
-    let _ = writeln!(t, "Safeguard {}: {}", o.status.headline().to_lowercase(), d.map(|d| d.title).unwrap_or("event could not be processed"));
+    let _ = writeln!(
+        t,
+        "Safeguard {}: {}",
+        o.status.headline().to_lowercase(),
+        d.map(|d| d.title).unwrap_or("event could not be processed")
+    );
     let _ = writeln!(t);
     let _ = writeln!(t, "Resource:        {resource}");
     if let Some(before) = &o.state_before {
@@ -156,14 +181,21 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
             "Who did it:      {} ({}) from {} at {}",
             actor.principal,
             actor.identity_type,
-            if actor.source_ip.is_empty() { "an unknown address" } else { &actor.source_ip },
+            if actor.source_ip.is_empty() {
+                "an unknown address"
+            } else {
+                &actor.source_ip
+            },
             o.event_time.as_deref().unwrap_or("an unknown time")
         );
     }
     let _ = writeln!(t, "Change:          {} (event {})", o.event_name, o.event_id);
     let did = match o.status {
         Status::Remediated => o.action.clone().unwrap_or_default(),
-        Status::WouldRemediate => format!("nothing (dry-run); it would {}", o.action.as_deref().unwrap_or("fix it")),
+        Status::WouldRemediate => format!(
+            "nothing (dry-run); it would {}",
+            o.action.as_deref().unwrap_or("fix it")
+        ),
         Status::Exempt => "nothing: the resource is exempt".into(),
         _ => "nothing".into(),
     };
@@ -176,7 +208,13 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
     }
     if let Some(d) = d {
         let _ = writeln!(t, "HIPAA:           45 CFR {} ({})", d.hipaa, d.severity.as_str());
-        let _ = writeln!(t, "Control:         {} in function {} (mode {})", d.id, o.function, o.mode.as_str());
+        let _ = writeln!(
+            t,
+            "Control:         {} in function {} (mode {})",
+            d.id,
+            o.function,
+            o.mode.as_str()
+        );
     }
     let _ = writeln!(t, "Account/region:  {} / {}", o.account, o.region);
     let _ = writeln!(t);

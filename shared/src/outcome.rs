@@ -36,7 +36,10 @@ impl Status {
 
     /// Outcomes that ops must hear about.
     pub fn alerts(self) -> bool {
-        matches!(self, Status::Remediated | Status::WouldRemediate | Status::Exempt | Status::Failed)
+        matches!(
+            self,
+            Status::Remediated | Status::WouldRemediate | Status::Exempt | Status::Failed
+        )
     }
 
     /// The word that opens an alert subject.
@@ -80,7 +83,14 @@ pub struct Outcome {
 
 impl Outcome {
     /// An outcome with only the event's identity filled in.
-    pub fn new(event_id: String, event_name: String, function: &str, mode: Mode, status: Status, detail: String) -> Outcome {
+    pub fn new(
+        event_id: String,
+        event_name: String,
+        function: &str,
+        mode: Mode,
+        status: Status,
+        detail: String,
+    ) -> Outcome {
         Outcome {
             event_id,
             event_name,

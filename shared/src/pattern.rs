@@ -11,7 +11,8 @@ pub fn matches(pattern: &Value, event: &Value) -> bool {
     match pattern {
         Value::Object(fields) => fields.iter().all(|(key, rule)| {
             if key == "$or" {
-                rule.as_array().is_some_and(|alts| alts.iter().any(|alt| matches(alt, event)))
+                rule.as_array()
+                    .is_some_and(|alts| alts.iter().any(|alt| matches(alt, event)))
             } else {
                 let value = event.get(key);
                 match rule {

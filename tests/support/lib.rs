@@ -31,12 +31,23 @@ impl TestEnv {
         let unique = unique(name);
         let topic = create_topic(clients.sns(), &unique).await.expect("create topic");
         let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let inbox = Inbox::subscribe(clients.sns(), &sqs, &topic, &unique).await.expect("subscribe inbox");
-        TestEnv { sdk, clients, topic, inbox }
+        let inbox = Inbox::subscribe(clients.sns(), &sqs, &topic, &unique)
+            .await
+            .expect("subscribe inbox");
+        TestEnv {
+            sdk,
+            clients,
+            topic,
+            inbox,
+        }
     }
 
     pub fn config(&self, mode: Mode) -> Config {
-        Config { mode, topic_arn: Some(self.topic.clone()), ..Config::default() }
+        Config {
+            mode,
+            topic_arn: Some(self.topic.clone()),
+            ..Config::default()
+        }
     }
 
     pub fn engine(&self, function: &'static safeguard::Function, config: Config) -> Engine<SnsNotifier> {
@@ -51,8 +62,16 @@ impl TestEnv {
 
     /// Asserts that nothing more arrives.
     pub async fn no_more_alerts(&self) {
-        let extra = self.inbox.receive(1, Duration::from_millis(700)).await.expect("read inbox");
-        assert!(extra.is_empty(), "unexpected alerts: {:?}", extra.iter().map(|a| &a.subject).collect::<Vec<_>>());
+        let extra = self
+            .inbox
+            .receive(1, Duration::from_millis(700))
+            .await
+            .expect("read inbox");
+        assert!(
+            extra.is_empty(),
+            "unexpected alerts: {:?}",
+            extra.iter().map(|a| &a.subject).collect::<Vec<_>>()
+        );
     }
 }
 

@@ -1,5 +1,7 @@
 use crate::bucket::{Flags, HIPAA, S3};
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger};
+use safeguard::{
+    async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger,
+};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-account-public-access-block",
@@ -62,7 +64,11 @@ impl Control for AccountPublicAccessBlock {
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
         let block = account_block(clients, &resource.id).await?;
         let state = format!("account-level: {}", Flags::describe(block));
-        Ok(if block.is_some_and(Flags::all_on) { Assessment::compliant(state) } else { Assessment::violation(state) })
+        Ok(if block.is_some_and(Flags::all_on) {
+            Assessment::compliant(state)
+        } else {
+            Assessment::violation(state)
+        })
     }
 
     async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {

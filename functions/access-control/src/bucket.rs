@@ -8,15 +8,28 @@ pub const HIPAA: &str = "164.312(a)(1)";
 pub const S3: &str = "s3.amazonaws.com";
 
 pub fn bucket_name(event: &TrailEvent) -> Result<String, Error> {
-    event
-        .request_str("bucketName")
-        .map(str::to_string)
-        .ok_or_else(|| Error::Event(format!("{} event has no requestParameters.bucketName", event.event_name())))
+    event.request_str("bucketName").map(str::to_string).ok_or_else(|| {
+        Error::Event(format!(
+            "{} event has no requestParameters.bucketName",
+            event.event_name()
+        ))
+    })
 }
 
 pub async fn bucket_tags(clients: &Clients, bucket: &str) -> Result<Vec<(String, String)>, Error> {
-    match clients.s3().get_bucket_tagging().bucket(bucket).send().await.during("s3:GetBucketTagging") {
-        Ok(out) => Ok(out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()),
+    match clients
+        .s3()
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .during("s3:GetBucketTagging")
+    {
+        Ok(out) => Ok(out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()),
         Err(e) if e.code() == Some("NoSuchTagSet") => Ok(Vec::new()),
         Err(e) => Err(e),
     }

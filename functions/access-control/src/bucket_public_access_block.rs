@@ -1,5 +1,7 @@
 use crate::bucket::{bucket_block, bucket_name, bucket_tags, put_bucket_block, Flags, HIPAA, S3};
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, Error, Resource, Severity, TrailEvent, Trigger};
+use safeguard::{
+    async_trait, Assessment, Clients, Control, Declaration, Error, Resource, Severity, TrailEvent, Trigger,
+};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-bucket-public-access-block",
@@ -12,7 +14,11 @@ static DECLARATION: Declaration = Declaration {
         event_source: S3,
         event_names: &["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"],
     }],
-    permissions: &["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketTagging"],
+    permissions: &[
+        "s3:GetBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:GetBucketTagging",
+    ],
 };
 
 /// A deleted or weakened bucket public access block gets all four flags back.
@@ -35,7 +41,11 @@ impl Control for BucketPublicAccessBlock {
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
         let block = bucket_block(clients, &resource.id).await?;
         let state = Flags::describe(block);
-        Ok(if block.is_some_and(Flags::all_on) { Assessment::compliant(state) } else { Assessment::violation(state) })
+        Ok(if block.is_some_and(Flags::all_on) {
+            Assessment::compliant(state)
+        } else {
+            Assessment::violation(state)
+        })
     }
 
     async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {

@@ -1,6 +1,8 @@
 use crate::bucket::{bucket_name, bucket_tags, HIPAA, S3};
 use aws_sdk_s3::types::{AccessControlPolicy, Grant};
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger};
+use safeguard::{
+    async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger,
+};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -12,7 +14,10 @@ static DECLARATION: Declaration = Declaration {
     hipaa: HIPAA,
     severity: Severity::High,
     problem: "had a public ACL",
-    triggers: &[Trigger { event_source: S3, event_names: &["CreateBucket", "PutBucketAcl"] }],
+    triggers: &[Trigger {
+        event_source: S3,
+        event_names: &["CreateBucket", "PutBucketAcl"],
+    }],
     permissions: &["s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetBucketTagging"],
 };
 
@@ -54,10 +59,19 @@ impl Control for BucketPublicAcl {
     }
 
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
-        let acl = clients.s3().get_bucket_acl().bucket(&resource.id).send().await.during("s3:GetBucketAcl")?;
+        let acl = clients
+            .s3()
+            .get_bucket_acl()
+            .bucket(&resource.id)
+            .send()
+            .await
+            .during("s3:GetBucketAcl")?;
         let public: Vec<&Grant> = acl.grants().iter().filter(|g| public_group(g).is_some()).collect();
         Ok(if public.is_empty() {
-            Assessment::compliant(format!("ACL has {} grant(s), none to AllUsers or AuthenticatedUsers", acl.grants().len()))
+            Assessment::compliant(format!(
+                "ACL has {} grant(s), none to AllUsers or AuthenticatedUsers",
+                acl.grants().len()
+            ))
         } else {
             Assessment::violation(format!("ACL grants {}", describe_public(&public)))
         })
@@ -65,7 +79,12 @@ impl Control for BucketPublicAcl {
 
     async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {
         let s3 = clients.s3();
-        let acl = s3.get_bucket_acl().bucket(&resource.id).send().await.during("s3:GetBucketAcl")?;
+        let acl = s3
+            .get_bucket_acl()
+            .bucket(&resource.id)
+            .send()
+            .await
+            .during("s3:GetBucketAcl")?;
         let (public, kept): (Vec<&Grant>, Vec<&Grant>) = acl.grants().iter().partition(|g| public_group(g).is_some());
         let mut policy = AccessControlPolicy::builder().set_grants(Some(kept.iter().map(|g| (*g).clone()).collect()));
         if let Some(owner) = acl.owner() {

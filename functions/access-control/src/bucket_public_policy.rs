@@ -1,5 +1,7 @@
 use crate::bucket::{bucket_block, bucket_name, bucket_tags, put_bucket_block, Flags, HIPAA, S3};
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger};
+use safeguard::{
+    async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger,
+};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-bucket-public-policy",
@@ -8,7 +10,10 @@ static DECLARATION: Declaration = Declaration {
     hipaa: HIPAA,
     severity: Severity::Critical,
     problem: "had a public policy",
-    triggers: &[Trigger { event_source: S3, event_names: &["PutBucketPolicy"] }],
+    triggers: &[Trigger {
+        event_source: S3,
+        event_names: &["PutBucketPolicy"],
+    }],
     permissions: &[
         "s3:GetBucketPolicyStatus",
         "s3:GetBucketPublicAccessBlock",
@@ -53,7 +58,9 @@ impl Control for BucketPublicPolicy {
             Err(e) => return Err(e),
         };
         if !public {
-            return Ok(Assessment::compliant("the bucket policy is not public (GetBucketPolicyStatus)"));
+            return Ok(Assessment::compliant(
+                "the bucket policy is not public (GetBucketPolicyStatus)",
+            ));
         }
         let block = bucket_block(clients, &resource.id).await?.unwrap_or_default();
         Ok(if block.block_public_policy && block.restrict_public_buckets {
@@ -63,18 +70,29 @@ impl Control for BucketPublicPolicy {
         } else {
             Assessment::violation(format!(
                 "the bucket policy grants public access (GetBucketPolicyStatus IsPublic=true) and {} off",
-                block.off().into_iter().filter(|f| f.ends_with("Policy") || f.ends_with("Buckets")).collect::<Vec<_>>().join(" and ")
+                block
+                    .off()
+                    .into_iter()
+                    .filter(|f| f.ends_with("Policy") || f.ends_with("Buckets"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ))
         })
     }
 
     async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {
         let current = bucket_block(clients, &resource.id).await?.unwrap_or_default();
-        let wanted = Flags { block_public_policy: true, restrict_public_buckets: true, ..current };
+        let wanted = Flags {
+            block_public_policy: true,
+            restrict_public_buckets: true,
+            ..current
+        };
         put_bucket_block(clients, &resource.id, wanted).await?;
-        Ok("turned on BlockPublicPolicy and RestrictPublicBuckets in the bucket's public access block; \
+        Ok(
+            "turned on BlockPublicPolicy and RestrictPublicBuckets in the bucket's public access block; \
             the policy text is kept as it was, review and remove its public statements"
-            .into())
+                .into(),
+        )
     }
 
     fn planned_fix(&self) -> &'static str {

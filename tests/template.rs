@@ -1,0 +1,90 @@
+//! `infra/template.yaml` against the declarations: the rules carry exactly the
+//! derived patterns and the roles exactly the declared actions.
+
+use safeguard::config::DEFAULT_ROLE_PREFIX;
+use safeguard_cli::{functions, template};
+use safeguard_tests::repo_root;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+fn committed() -> Value {
+    let text = std::fs::read_to_string(repo_root().join(template::PATH)).expect("template");
+    serde_yaml::from_str(&text).expect("template is YAML")
+}
+
+/// The parameter reference stands for its default, as deployed by default.
+fn resolve_prefix(v: &Value) -> Value {
+    match v {
+        Value::Object(m) if m.len() == 1 && m.get("Ref") == Some(&Value::String("RolePrefix".into())) => {
+            Value::String(DEFAULT_ROLE_PREFIX.into())
+        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), resolve_prefix(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(resolve_prefix).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn rules_and_policies_equal_the_declarations() {
+    let t = committed();
+    let resources = t["Resources"].as_object().expect("resources");
+    for f in functions() {
+        let id = template::logical(f.name);
+        let function_ref = Value::Array(vec![format!("{id}Function").into(), "Arn".into()]);
+
+        let patterns: BTreeSet<String> = resources
+            .values()
+            .filter(|r| r["Type"] == "AWS::Events::Rule")
+            .filter(|r| {
+                r["Properties"]["Targets"]
+                    .as_array()
+                    .is_some_and(|ts| ts.iter().any(|t| t["Arn"]["Fn::GetAtt"] == function_ref))
+            })
+            .map(|r| resolve_prefix(&r["Properties"]["EventPattern"]).to_string())
+            .collect();
+        let declared: BTreeSet<String> = f.patterns(DEFAULT_ROLE_PREFIX).iter().map(Value::to_string).collect();
+        assert_eq!(
+            patterns, declared,
+            "{}: rule patterns drifted from the declarations",
+            f.name
+        );
+
+        let role = &resources[&format!("{id}Role")];
+        let controls = role["Properties"]["Policies"]
+            .as_array()
+            .expect("policies")
+            .iter()
+            .find(|p| p["PolicyName"] == "controls")
+            .expect("controls policy");
+        let actions: BTreeSet<String> = controls["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        let declared: BTreeSet<String> = f.iam_actions().into_iter().map(str::to_string).collect();
+        assert_eq!(
+            actions, declared,
+            "{}: role actions drifted from the declarations",
+            f.name
+        );
+
+        let function = &resources[&format!("{id}Function")];
+        assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+        assert_eq!(function["Properties"]["Runtime"], "provided.al2023");
+        assert_eq!(function["Properties"]["Architectures"][0], "arm64");
+    }
+    let topic = &resources["AlertTopic"]["Properties"];
+    assert!(
+        topic["KmsMasterKeyId"].is_object() || topic["KmsMasterKeyId"].is_string(),
+        "alert topic must be encrypted"
+    );
+}
+
+#[test]
+fn committed_template_is_the_generated_one() {
+    let text = std::fs::read_to_string(repo_root().join(template::PATH)).expect("template");
+    let generated = template::render(&functions()).expect("render");
+    assert!(text == generated, "infra/template.yaml is stale: run `make template`");
+}
