@@ -5,32 +5,12 @@
 
 use aws_sdk_eventbridge::types::{PutEventsRequestEntry, Target};
 use safeguard::config::DEFAULT_ROLE_PREFIX;
+use safeguard_cli::emulator::create_queue;
 use safeguard_cli::functions;
 use safeguard_tests::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
-    let url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .expect("queue")
-        .queue_url()
-        .expect("url")
-        .to_string();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes");
-    let arn = attrs.attributes().expect("attrs")[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    (url, arn)
-}
 
 /// CloudTrail eventIDs of the events delivered to the queue.
 async fn delivered(sqs: &aws_sdk_sqs::Client, url: &str, expected: usize) -> Vec<String> {
@@ -81,7 +61,7 @@ async fn every_sample_lands_on_exactly_the_right_rule() {
     // One queue per function, targeted by each of its derived rules.
     let mut queues = BTreeMap::new();
     for f in functions() {
-        let (url, arn) = queue(&sqs, &format!("{run}-{}", f.name)).await;
+        let (url, arn) = create_queue(&sqs, &format!("{run}-{}", f.name)).await.expect("queue");
         for (i, pattern) in f.patterns(DEFAULT_ROLE_PREFIX).iter().enumerate() {
             let rule = format!("{run}-{}-{i}", f.name);
             events

@@ -48,6 +48,32 @@ pub async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> Result<Strin
         .ok_or_else(|| Error::Unexpected("CreateTopic returned no ARN".into()))
 }
 
+/// A queue's URL and ARN, creating it if needed.
+pub async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String), Error> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .during("sqs:CreateQueue")?
+        .queue_url()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Unexpected("CreateQueue returned no URL".into()))?;
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .during("sqs:GetQueueAttributes")?;
+    let arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or_else(|| Error::Unexpected("queue has no ARN".into()))?;
+    Ok((url, arn))
+}
+
 /// One alert as an SQS subscriber received it.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -72,27 +98,7 @@ impl Inbox {
         topic_arn: &str,
         queue_name: &str,
     ) -> Result<Inbox, Error> {
-        let url = sqs
-            .create_queue()
-            .queue_name(queue_name)
-            .send()
-            .await
-            .during("sqs:CreateQueue")?
-            .queue_url()
-            .map(str::to_string)
-            .ok_or_else(|| Error::Unexpected("CreateQueue returned no URL".into()))?;
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .during("sqs:GetQueueAttributes")?;
-        let arn = attrs
-            .attributes()
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-            .cloned()
-            .ok_or_else(|| Error::Unexpected("queue has no ARN".into()))?;
+        let (url, arn) = create_queue(sqs, queue_name).await?;
         sns.subscribe()
             .topic_arn(topic_arn)
             .protocol("sqs")

@@ -47,12 +47,7 @@ impl<N: Notifier> Router<N> {
 
     /// Why no rule took the event, in the words the handler itself would use.
     fn unrouted(&self, raw: Value) -> Outcome {
-        let id = raw.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let name = raw
-            .pointer("/detail/eventName")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_string();
+        let (id, name) = safeguard::event::raw_identity(&raw);
         let event = match TrailEvent::parse(raw) {
             Ok(event) => event,
             Err(err) => return Outcome::new(id, name, "none", self.mode, Status::Failed, err.to_string()),

@@ -6,7 +6,8 @@
 
 use crate::aws::Clients;
 use crate::error::Error;
-use crate::event::{TrailEvent, API_CALL_DETAIL_TYPE};
+use crate::event::API_CALL_DETAIL_TYPE;
+use crate::resources::ResourceKind;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -45,15 +46,15 @@ pub struct Declaration {
     pub id: &'static str,
     /// What the control guarantees, in a few words.
     pub title: &'static str,
-    /// Human name of the resource kind ("S3 bucket").
-    pub resource_type: &'static str,
+    /// What the control looks at: how to find it in an event, how to read its tags.
+    pub resource: &'static dyn ResourceKind,
     /// 45 CFR section, e.g. `164.312(a)(1)`.
     pub hipaa: &'static str,
     pub severity: Severity,
-    /// What was wrong, completing `<resource_type> "<id>" …` in alert subjects.
+    /// What was wrong, completing `<resource kind> "<id>" …` in alert subjects.
     pub problem: &'static str,
     pub triggers: &'static [Trigger],
-    /// Every IAM action `check`, `fix` and the exemption lookup may call.
+    /// Every IAM action `check` and `fix` may call (the resource kind adds its own).
     pub permissions: &'static [&'static str],
 }
 
@@ -91,14 +92,6 @@ impl Assessment {
 #[async_trait]
 pub trait Control: Send + Sync {
     fn declaration(&self) -> &'static Declaration;
-
-    /// The id of the resource the event is about.
-    fn resource_id(&self, event: &TrailEvent) -> Result<String, Error>;
-
-    /// Tags that may exempt the resource; resources without tags return none.
-    async fn tags(&self, _clients: &Clients, _resource: &Resource) -> Result<Vec<(String, String)>, Error> {
-        Ok(Vec::new())
-    }
 
     /// Read the resource's current state.
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error>;
@@ -162,7 +155,7 @@ impl Function {
     /// Every IAM action the function's controls declare, sorted and unique.
     pub fn iam_actions(&self) -> BTreeSet<&'static str> {
         self.declarations()
-            .flat_map(|d| d.permissions.iter().copied())
+            .flat_map(|d| d.permissions.iter().chain(d.resource.tag_permissions()).copied())
             .collect()
     }
 }

@@ -6,7 +6,7 @@ use crate::aws::{Aws, Clients};
 use crate::config::{Config, Mode};
 use crate::control::{Control, Function, Resource};
 use crate::error::{AwsErrorKind, Error};
-use crate::event::TrailEvent;
+use crate::event::{raw_identity, TrailEvent};
 use crate::notify::{compose, Notifier};
 use crate::outcome::{Outcome, Status};
 use chrono::NaiveDate;
@@ -46,12 +46,7 @@ impl<N: Notifier> Engine<N> {
     /// Handle one EventBridge event. Never fails: transient errors come back as
     /// `failed` outcomes marked `retryable`, for the caller to turn into a retry.
     pub async fn handle(&self, raw: Value) -> Vec<Outcome> {
-        let raw_id = raw.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let raw_name = raw
-            .pointer("/detail/eventName")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_string();
+        let (raw_id, raw_name) = raw_identity(&raw);
         let event = match TrailEvent::parse(raw) {
             Ok(event) => event,
             Err(err) => {
@@ -111,7 +106,8 @@ impl<N: Notifier> Engine<N> {
         o.control = Some(d.id.to_string());
         o.hipaa = Some(d.hipaa);
         o.severity = Some(d.severity);
-        let id = match control.resource_id(event) {
+        let kind = d.resource.name();
+        let id = match d.resource.id(event) {
             Ok(id) => id,
             Err(err) => return failed(o, &err, &self.config),
         };
@@ -125,12 +121,12 @@ impl<N: Notifier> Engine<N> {
 
         let before = match control.check(&clients, &resource).await {
             Ok(a) => a,
-            Err(err) => return self.error_outcome(o, d.resource_type, &resource, err),
+            Err(err) => return self.error_outcome(o, kind, &resource, err),
         };
         o.state_before = Some(before.state.clone());
         if before.compliant {
             o.status = Status::Compliant;
-            o.detail = format!("{} \"{}\" is compliant: {}", d.resource_type, resource.id, before.state);
+            o.detail = format!("{} \"{}\" is compliant: {}", kind, resource.id, before.state);
             return o;
         }
         let lapsed = match self.exemption(control, &clients, &resource).await {
@@ -141,7 +137,7 @@ impl<N: Notifier> Engine<N> {
             }
             Ok(Exemption::Lapsed(note)) => Some(note),
             Ok(Exemption::None) => None,
-            Err(err) => return self.error_outcome(o, d.resource_type, &resource, err),
+            Err(err) => return self.error_outcome(o, kind, &resource, err),
         };
         let lapsed = lapsed.map(|n| format!(" ({n})")).unwrap_or_default();
         if self.config.mode == Mode::DryRun {
@@ -152,7 +148,7 @@ impl<N: Notifier> Engine<N> {
         }
         let action = match control.fix(&clients, &resource).await {
             Ok(action) => action,
-            Err(err) => return self.error_outcome(o, d.resource_type, &resource, err),
+            Err(err) => return self.error_outcome(o, kind, &resource, err),
         };
         o.action = Some(action.clone());
         match control.check(&clients, &resource).await {
@@ -170,7 +166,7 @@ impl<N: Notifier> Engine<N> {
                 }
                 o
             }
-            Err(err) => self.error_outcome(o, d.resource_type, &resource, err),
+            Err(err) => self.error_outcome(o, kind, &resource, err),
         }
     }
 
@@ -183,7 +179,7 @@ impl<N: Notifier> Engine<N> {
         if let Some(reason) = self.config.exempt_resources.get(&resource.id) {
             return Ok(Exemption::Active(format!("{reason} (EXEMPT_RESOURCES)")));
         }
-        let tags = control.tags(clients, resource).await?;
+        let tags = control.declaration().resource.tags(clients, resource).await?;
         let tag = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_string());
         let Some(reason) = tag(&self.config.exempt_tag_key) else {
             return Ok(Exemption::None);

@@ -179,6 +179,16 @@ impl TrailEvent {
     }
 }
 
+/// The id and event name of an event that may not parse, for its outcome.
+pub fn raw_identity(raw: &Value) -> (String, String) {
+    let id = raw.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = raw
+        .pointer("/detail/eventName")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    (id, name.to_string())
+}
+
 fn parse_call(
     mut detail: Map<String, Value>,
     envelope: &CloudWatchEvent<Value>,

@@ -11,6 +11,7 @@ pub mod lambda;
 pub mod notify;
 pub mod outcome;
 pub mod pattern;
+pub mod resources;
 
 pub use aws::{Aws, Clients};
 pub use config::{Config, Mode};

@@ -129,17 +129,17 @@ pub fn subject(outcome: &Outcome, declaration: Option<&Declaration>) -> String {
         return fit(format!("{head}{what}"));
     };
     let mut tail = format!("\" {} (HIPAA {})", d.problem, d.hipaa);
-    if head.len() + d.resource_type.len() + 2 + tail.len() + resource.len() > MAX_SUBJECT {
+    if head.len() + d.resource.name().len() + 2 + tail.len() + resource.len() > MAX_SUBJECT {
         tail = format!("\" {} ({})", d.problem, d.hipaa);
     }
-    let fixed = head.len() + d.resource_type.len() + 2 + tail.len();
+    let fixed = head.len() + d.resource.name().len() + 2 + tail.len();
     let mut id = ascii(resource);
     if fixed + id.len() > MAX_SUBJECT {
         let keep = MAX_SUBJECT.saturating_sub(fixed + 3);
         id.truncate(keep);
         id.push_str("...");
     }
-    fit(format!("{head}{} \"{id}{tail}", d.resource_type))
+    fit(format!("{head}{} \"{id}{tail}", d.resource.name()))
 }
 
 fn fit(mut s: String) -> String {
@@ -160,7 +160,7 @@ fn ascii(s: &str) -> String {
 fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
     let mut t = String::new();
     let resource = match (d, o.resource.as_deref()) {
-        (Some(d), Some(r)) => format!("{} \"{r}\"", d.resource_type),
+        (Some(d), Some(r)) => format!("{} \"{r}\"", d.resource.name()),
         (_, Some(r)) => r.to_string(),
         _ => "(unknown resource)".into(),
     };

@@ -1,12 +1,11 @@
 use crate::bucket::{Flags, HIPAA, S3};
-use safeguard::{
-    async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger,
-};
+use safeguard::resources::Account;
+use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, Trigger};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-account-public-access-block",
     title: "The account-wide S3 public access block keeps all four flags on",
-    resource_type: "AWS account",
+    resource: &Account,
     hipaa: HIPAA,
     severity: Severity::Critical,
     problem: "lost S3 public access block",
@@ -51,14 +50,6 @@ impl Flags {
 impl Control for AccountPublicAccessBlock {
     fn declaration(&self) -> &'static Declaration {
         &DECLARATION
-    }
-
-    fn resource_id(&self, event: &TrailEvent) -> Result<String, Error> {
-        let account = event.account();
-        if account.is_empty() {
-            return Err(Error::Event(format!("{} event names no account", event.event_name())));
-        }
-        Ok(account)
     }
 
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {

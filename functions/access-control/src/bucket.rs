@@ -1,39 +1,10 @@
-//! What the bucket controls share: the bucket named by the event, its tags,
-//! and the public access block with its four flags.
+//! What the bucket controls share: the public access block and its four flags.
 
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
-use safeguard::{Clients, During, Error, TrailEvent};
+use safeguard::{Clients, During, Error};
 
 pub const HIPAA: &str = "164.312(a)(1)";
 pub const S3: &str = "s3.amazonaws.com";
-
-pub fn bucket_name(event: &TrailEvent) -> Result<String, Error> {
-    event.request_str("bucketName").map(str::to_string).ok_or_else(|| {
-        Error::Event(format!(
-            "{} event has no requestParameters.bucketName",
-            event.event_name()
-        ))
-    })
-}
-
-pub async fn bucket_tags(clients: &Clients, bucket: &str) -> Result<Vec<(String, String)>, Error> {
-    match clients
-        .s3()
-        .get_bucket_tagging()
-        .bucket(bucket)
-        .send()
-        .await
-        .during("s3:GetBucketTagging")
-    {
-        Ok(out) => Ok(out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect()),
-        Err(e) if e.code() == Some("NoSuchTagSet") => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
-}
 
 /// The four flags, each `false` when unset; `None` when there is no block at all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

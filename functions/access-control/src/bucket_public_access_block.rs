@@ -1,12 +1,11 @@
-use crate::bucket::{bucket_block, bucket_name, bucket_tags, put_bucket_block, Flags, HIPAA, S3};
-use safeguard::{
-    async_trait, Assessment, Clients, Control, Declaration, Error, Resource, Severity, TrailEvent, Trigger,
-};
+use crate::bucket::{bucket_block, put_bucket_block, Flags, HIPAA, S3};
+use safeguard::resources::S3Bucket;
+use safeguard::{async_trait, Assessment, Clients, Control, Declaration, Error, Resource, Severity, Trigger};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-bucket-public-access-block",
     title: "S3 buckets keep all four public access block flags on",
-    resource_type: "S3 bucket",
+    resource: &S3Bucket,
     hipaa: HIPAA,
     severity: Severity::High,
     problem: "lost public access block",
@@ -14,11 +13,7 @@ static DECLARATION: Declaration = Declaration {
         event_source: S3,
         event_names: &["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"],
     }],
-    permissions: &[
-        "s3:GetBucketPublicAccessBlock",
-        "s3:PutBucketPublicAccessBlock",
-        "s3:GetBucketTagging",
-    ],
+    permissions: &["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"],
 };
 
 /// A deleted or weakened bucket public access block gets all four flags back.
@@ -28,14 +23,6 @@ pub struct BucketPublicAccessBlock;
 impl Control for BucketPublicAccessBlock {
     fn declaration(&self) -> &'static Declaration {
         &DECLARATION
-    }
-
-    fn resource_id(&self, event: &TrailEvent) -> Result<String, Error> {
-        bucket_name(event)
-    }
-
-    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
-        bucket_tags(clients, &resource.id).await
     }
 
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {

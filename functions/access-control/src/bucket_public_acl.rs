@@ -1,8 +1,7 @@
-use crate::bucket::{bucket_name, bucket_tags, HIPAA, S3};
+use crate::bucket::{HIPAA, S3};
 use aws_sdk_s3::types::{AccessControlPolicy, Grant};
-use safeguard::{
-    async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger,
-};
+use safeguard::resources::S3Bucket;
+use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, Trigger};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -10,7 +9,7 @@ const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/Authen
 static DECLARATION: Declaration = Declaration {
     id: "s3-bucket-public-acl",
     title: "S3 bucket ACLs grant nothing to AllUsers or AuthenticatedUsers",
-    resource_type: "S3 bucket",
+    resource: &S3Bucket,
     hipaa: HIPAA,
     severity: Severity::High,
     problem: "had a public ACL",
@@ -18,7 +17,7 @@ static DECLARATION: Declaration = Declaration {
         event_source: S3,
         event_names: &["CreateBucket", "PutBucketAcl"],
     }],
-    permissions: &["s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetBucketTagging"],
+    permissions: &["s3:GetBucketAcl", "s3:PutBucketAcl"],
 };
 
 /// Removes ACL grants to everyone (AllUsers) or to any AWS account
@@ -48,14 +47,6 @@ fn describe_public(grants: &[&Grant]) -> String {
 impl Control for BucketPublicAcl {
     fn declaration(&self) -> &'static Declaration {
         &DECLARATION
-    }
-
-    fn resource_id(&self, event: &TrailEvent) -> Result<String, Error> {
-        bucket_name(event)
-    }
-
-    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
-        bucket_tags(clients, &resource.id).await
     }
 
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {

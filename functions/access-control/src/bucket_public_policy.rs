@@ -1,12 +1,11 @@
-use crate::bucket::{bucket_block, bucket_name, bucket_tags, put_bucket_block, Flags, HIPAA, S3};
-use safeguard::{
-    async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, TrailEvent, Trigger,
-};
+use crate::bucket::{bucket_block, put_bucket_block, Flags, HIPAA, S3};
+use safeguard::resources::S3Bucket;
+use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, Trigger};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-bucket-public-policy",
     title: "S3 bucket policies do not make a bucket public",
-    resource_type: "S3 bucket",
+    resource: &S3Bucket,
     hipaa: HIPAA,
     severity: Severity::Critical,
     problem: "had a public policy",
@@ -18,7 +17,6 @@ static DECLARATION: Declaration = Declaration {
         "s3:GetBucketPolicyStatus",
         "s3:GetBucketPublicAccessBlock",
         "s3:PutBucketPublicAccessBlock",
-        "s3:GetBucketTagging",
     ],
 };
 
@@ -32,14 +30,6 @@ pub struct BucketPublicPolicy;
 impl Control for BucketPublicPolicy {
     fn declaration(&self) -> &'static Declaration {
         &DECLARATION
-    }
-
-    fn resource_id(&self, event: &TrailEvent) -> Result<String, Error> {
-        bucket_name(event)
-    }
-
-    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
-        bucket_tags(clients, &resource.id).await
     }
 
     async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
