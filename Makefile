@@ -48,7 +48,9 @@ demo: venv $(CLI)
 	$(EMULATOR) $(CLI) demo
 
 test: venv lint
-	$(EMULATOR) cargo test --workspace
+	@mkdir -p .emulator
+	$(EMULATOR) cargo test --workspace 2>&1 | tee .emulator/test.log
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' .emulator/test.log
 
 lint: venv
 	$(VENV)/bin/cfn-lint infra/template.yaml
