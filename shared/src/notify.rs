@@ -221,3 +221,71 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
     let _ = writeln!(t, "To exempt a resource: {exempt_hint}.");
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Mode;
+    use crate::control::Severity;
+    use crate::resources::S3Bucket;
+
+    static DECLARATION: Declaration = Declaration {
+        id: "s3-bucket-public-acl",
+        title: "S3 bucket ACLs grant nothing to AllUsers",
+        resource: &S3Bucket,
+        hipaa: "164.312(a)(1)",
+        severity: Severity::High,
+        problem: "had a public ACL",
+        triggers: &[],
+        permissions: &[],
+    };
+
+    fn outcome(status: Status, resource: &str) -> Outcome {
+        let mut o = Outcome::new(
+            "e1".into(),
+            "PutBucketAcl".into(),
+            "access-control",
+            Mode::Remediate,
+            status,
+            "d".into(),
+        );
+        o.resource = Some(resource.into());
+        o.control = Some(DECLARATION.id.into());
+        o
+    }
+
+    #[test]
+    fn subject_names_status_resource_problem_and_citation() {
+        let s = subject(&outcome(Status::Remediated, "phi-claims"), Some(&DECLARATION));
+        assert_eq!(
+            s,
+            "[Safeguard] Remediated: S3 bucket \"phi-claims\" had a public ACL (HIPAA 164.312(a)(1))"
+        );
+    }
+
+    #[test]
+    fn long_or_odd_resource_ids_still_fit_sns_limits() {
+        let long = "a-very-long-bucket-name-that-goes-on-and-on-for-sixty-three-chars";
+        let s = subject(&outcome(Status::WouldRemediate, long), Some(&DECLARATION));
+        assert!(s.len() <= MAX_SUBJECT, "{} chars: {s}", s.len());
+        assert!(
+            s.starts_with("[Safeguard] Would remediate: S3 bucket \"a-very-long"),
+            "{s}"
+        );
+        assert!(s.ends_with("had a public ACL (164.312(a)(1))"), "{s}");
+
+        let odd = subject(&outcome(Status::Failed, "bucket\nwith\u{e9}"), Some(&DECLARATION));
+        assert!(odd.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{odd}");
+    }
+
+    #[test]
+    fn alert_body_and_attributes() {
+        let a = compose(&outcome(Status::Exempt, "b1"), Some(&DECLARATION), "safeguard:exempt");
+        let attrs: std::collections::HashMap<_, _> = a.attributes.iter().cloned().collect();
+        assert_eq!(attrs["status"], "exempt");
+        assert_eq!(attrs["control"], "s3-bucket-public-acl");
+        assert_eq!(a.body["hipaa_citation"], "45 CFR 164.312(a)(1)");
+        assert!(a.body.get("notified").is_none());
+        assert!(a.text.contains("safeguard:exempt=<reason>"));
+    }
+}
