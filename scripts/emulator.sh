@@ -74,6 +74,9 @@ case ${1:-} in
     shift
     if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
       echo "emulator: using AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL" >&2
+      # An emulator takes any credentials; never let a real profile's reach it.
+      export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
+      export AWS_REGION=${AWS_REGION:-us-east-1}
       exec "$@"
     fi
     start

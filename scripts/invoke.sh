@@ -12,10 +12,16 @@ SNS_TOPIC_ARN=${SNS_TOPIC_ARN:-$("$here/target/debug/safeguard" topic safeguard-
 export SNS_TOPIC_ARN AWS_LAMBDA_LOG_FORMAT=${AWS_LAMBDA_LOG_FORMAT:-json}
 echo "invoke: alerts go to $SNS_TOPIC_ARN" >&2
 mkdir -p "$here/.emulator"
-cargo lambda watch --invoke-port "$port" --only-lambda-apis >"$here/.emulator/watch.log" 2>&1 &
+cargo lambda watch --invoke-port "$port" >"$here/.emulator/watch.log" 2>&1 &
 watch=$!
 trap 'kill $watch 2>/dev/null || true; wait $watch 2>/dev/null || true' EXIT
-# The first invoke compiles the function; retry while the watcher starts.
+# Wait for the watcher's runtime API, then invoke; the first invoke compiles
+# the function, so allow for retries while it starts.
+for _ in $(seq 1 120); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  kill -0 $watch 2>/dev/null || break
+  sleep 0.5
+done
 for _ in $(seq 1 120); do
   if cargo lambda invoke "$fn" --invoke-port "$port" --data-file "$event" --output-format json; then
     echo
