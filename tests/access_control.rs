@@ -3,7 +3,7 @@
 //! State is always read back with plain SDK calls, not through the controls.
 
 use access_control::FUNCTION;
-use safeguard::{Clients, Config, Mode, Status, TrailEvent};
+use safeguard::{Clients, Config, Mode, Status};
 use safeguard_tests::*;
 use serde_json::Value;
 
@@ -66,8 +66,8 @@ async fn violated(probe: Probe, c: &Clients, bucket: &str) -> bool {
 }
 
 async fn seed_event(env: &TestEnv, event: &Value) {
-    let parsed = TrailEvent::parse(event.clone()).expect("sample parses");
-    seed(&env.clients, &parsed).await.expect("seed");
+    let mut raw = event.clone();
+    seed(&env.clients, &mut raw).await.expect("seed");
 }
 
 async fn tag_bucket(env: &TestEnv, bucket: &str, tags: &[(&str, &str)]) {

@@ -7,11 +7,12 @@ pub mod emulator;
 pub mod report;
 pub mod router;
 pub mod seed;
+pub mod seed_ec2;
 pub mod template;
 
 use safeguard::Function;
 
 /// Every deployable function. A new safeguard is added here once.
 pub fn functions() -> Vec<&'static Function> {
-    vec![&access_control::FUNCTION]
+    vec![&access_control::FUNCTION, &network::FUNCTION]
 }

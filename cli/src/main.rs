@@ -169,11 +169,11 @@ async fn replay(args: &[String]) -> Result<bool, Error> {
             CliNotifier::Off
         }
     };
-    let router = Router::new(config.clone(), || Aws::new(sdk.clone()), notifier);
+    let router = Router::new(config.clone(), || Aws::new(sdk.clone()), notifier)?;
     let mut ok = true;
     for file in event_files(&path)? {
         let shown = file.display().to_string();
-        let raw = match load_event(&file) {
+        let mut raw = match load_event(&file) {
             Ok(raw) => raw,
             Err(err) => {
                 let o = safeguard::Outcome::new(
@@ -192,7 +192,7 @@ async fn replay(args: &[String]) -> Result<bool, Error> {
         if seed_first {
             if let Ok(event) = TrailEvent::parse(raw.clone()) {
                 if router.engines().iter().all(|e| e.guard(&event).is_none()) {
-                    let line = seed::seed(&aws.clients(&event.region()), &event).await?;
+                    let line = seed::seed(&aws.clients(&event.region()), &mut raw).await?;
                     if format == Format::Text {
                         println!("seeded: {line}");
                     } else {

@@ -2,7 +2,7 @@
 //! function only when one of that function's derived patterns matches it.
 
 use safeguard::engine::Engine;
-use safeguard::{Aws, Config, Error, Mode, Notifier, Outcome, Status, TrailEvent};
+use safeguard::{Aws, Config, Error, Mode, Notifier, Outcome, Settings, Status, TrailEvent};
 use serde_json::Value;
 
 pub struct Router<N> {
@@ -12,17 +12,19 @@ pub struct Router<N> {
 }
 
 impl<N: Notifier + Clone> Router<N> {
-    /// One engine per function, sharing the configuration and notifier.
-    pub fn new(config: Config, aws: impl Fn() -> Aws, notifier: N) -> Self {
-        let engines = crate::functions()
-            .into_iter()
-            .map(|f| Engine::new(f, config.clone(), aws(), notifier.clone()))
-            .collect();
-        Router {
+    /// One engine per function, sharing the configuration and notifier;
+    /// each function's settings come from the environment.
+    pub fn new(config: Config, aws: impl Fn() -> Aws, notifier: N) -> Result<Self, Error> {
+        let mut engines = Vec::new();
+        for f in crate::functions() {
+            let settings = Settings::from_env(f.settings())?;
+            engines.push(Engine::new(f, config.clone(), aws(), notifier.clone()).with_settings(settings));
+        }
+        Ok(Router {
             engines,
             mode: config.mode,
             role_prefix: config.role_prefix.clone(),
-        }
+        })
     }
 }
 

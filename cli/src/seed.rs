@@ -7,7 +7,17 @@ use safeguard::{Clients, During, Error, TrailEvent};
 use serde_json::Value;
 
 /// Make the event's change happen; returns what was done, in a sentence.
-pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error> {
+/// Resources the emulator names itself (security groups, instances...) get
+/// new ids: the event is rewritten to name them.
+pub async fn seed(clients: &Clients, raw: &mut Value) -> Result<String, Error> {
+    let event = TrailEvent::parse(raw.clone())?;
+    match event.event_source() {
+        "ec2.amazonaws.com" => crate::seed_ec2::seed(clients, &event, raw).await,
+        _ => seed_s3(clients, &event).await,
+    }
+}
+
+async fn seed_s3(clients: &Clients, event: &TrailEvent) -> Result<String, Error> {
     let bucket = event.request_str("bucketName");
     let need_bucket = || bucket.ok_or_else(|| Error::Event(format!("{} event names no bucket", event.event_name())));
     match event.event_name() {

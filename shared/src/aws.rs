@@ -61,6 +61,9 @@ pub struct Clients {
     s3: OnceLock<aws_sdk_s3::Client>,
     s3control: OnceLock<aws_sdk_s3control::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
+    ec2: OnceLock<aws_sdk_ec2::Client>,
+    kms: OnceLock<aws_sdk_kms::Client>,
+    rds: OnceLock<aws_sdk_rds::Client>,
 }
 
 impl Clients {
@@ -70,6 +73,9 @@ impl Clients {
             s3: OnceLock::new(),
             s3control: OnceLock::new(),
             sns: OnceLock::new(),
+            ec2: OnceLock::new(),
+            kms: OnceLock::new(),
+            rds: OnceLock::new(),
         }
     }
 
@@ -108,6 +114,18 @@ impl Clients {
 
     pub fn sns(&self) -> &aws_sdk_sns::Client {
         self.sns.get_or_init(|| aws_sdk_sns::Client::new(&self.config))
+    }
+
+    pub fn ec2(&self) -> &aws_sdk_ec2::Client {
+        self.ec2.get_or_init(|| aws_sdk_ec2::Client::new(&self.config))
+    }
+
+    pub fn kms(&self) -> &aws_sdk_kms::Client {
+        self.kms.get_or_init(|| aws_sdk_kms::Client::new(&self.config))
+    }
+
+    pub fn rds(&self) -> &aws_sdk_rds::Client {
+        self.rds.get_or_init(|| aws_sdk_rds::Client::new(&self.config))
     }
 }
 

@@ -8,6 +8,7 @@ use crate::aws::Clients;
 use crate::error::Error;
 use crate::event::API_CALL_DETAIL_TYPE;
 use crate::resources::ResourceKind;
+use crate::settings::{Setting, Settings};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -56,6 +57,25 @@ pub struct Declaration {
     pub triggers: &'static [Trigger],
     /// Every IAM action `check` and `fix` may call (the resource kind adds its own).
     pub permissions: &'static [&'static str],
+    /// Settings `check` and `fix` read.
+    pub settings: &'static [&'static Setting],
+}
+
+/// What a control works with: the clients for the event's account and
+/// region, and the function's settings.
+pub struct Ctx<'a> {
+    pub clients: &'a Clients,
+    pub settings: &'a Settings,
+}
+
+/// What `fix` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Changed the resource; the sentence says how.
+    Done(String),
+    /// Chose not to change it (unsafe, or possibly intended); the sentence
+    /// says why and what ops should do. Reported as `would_remediate`.
+    Withheld(String),
 }
 
 /// The resource a control looks at, in the account and region of the event.
@@ -94,10 +114,10 @@ pub trait Control: Send + Sync {
     fn declaration(&self) -> &'static Declaration;
 
     /// Read the resource's current state.
-    async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error>;
+    async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error>;
 
-    /// Make the resource compliant; returns what was done, in a sentence.
-    async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error>;
+    /// Make the resource compliant, or say why not.
+    async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error>;
 
     /// What `fix` would do, for dry-run alerts.
     fn planned_fix(&self) -> &'static str;
@@ -150,6 +170,17 @@ impl Function {
             .into_iter()
             .map(|(source, names)| event_pattern(source, &names, role_prefix))
             .collect()
+    }
+
+    /// The settings the function's controls read, each once.
+    pub fn settings(&self) -> Vec<&'static Setting> {
+        let mut all: Vec<&'static Setting> = Vec::new();
+        for s in self.declarations().flat_map(|d| d.settings.iter().copied()) {
+            if !all.iter().any(|known| known.env == s.env) {
+                all.push(s);
+            }
+        }
+        all
     }
 
     /// Every IAM action the function's controls declare, sorted and unique.

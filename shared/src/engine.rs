@@ -4,17 +4,19 @@
 
 use crate::aws::{Aws, Clients};
 use crate::config::{Config, Mode};
-use crate::control::{Control, Function, Resource};
+use crate::control::{Action, Control, Ctx, Function, Resource};
 use crate::error::{AwsErrorKind, Error};
 use crate::event::{raw_identity, TrailEvent};
 use crate::notify::{compose, Notifier};
 use crate::outcome::{Outcome, Status};
+use crate::settings::Settings;
 use chrono::NaiveDate;
 use serde_json::Value;
 
 pub struct Engine<N> {
     function: &'static Function,
     config: Config,
+    settings: Settings,
     aws: Aws,
     notifier: N,
 }
@@ -26,13 +28,25 @@ enum Exemption {
 }
 
 impl<N: Notifier> Engine<N> {
+    /// An engine with the settings' defaults; see [`Engine::with_settings`].
     pub fn new(function: &'static Function, config: Config, aws: Aws, notifier: N) -> Self {
+        let settings = Settings::defaults(function.settings());
         Engine {
             function,
             config,
+            settings,
             aws,
             notifier,
         }
+    }
+
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn function(&self) -> &'static Function {
@@ -76,8 +90,9 @@ impl<N: Notifier> Engine<N> {
         }
         let mut outcomes = Vec::with_capacity(controls.len());
         for control in controls {
-            let o = self.run_control(control, &event).await;
-            outcomes.push(self.finish(o, Some(control)).await);
+            for o in self.run_control(control, &event).await {
+                outcomes.push(self.finish(o, Some(control)).await);
+            }
         }
         outcomes
     }
@@ -100,28 +115,46 @@ impl<N: Notifier> Engine<N> {
         None
     }
 
-    async fn run_control(&self, control: &dyn Control, event: &TrailEvent) -> Outcome {
+    /// One outcome per resource the event names (usually one).
+    async fn run_control(&self, control: &dyn Control, event: &TrailEvent) -> Vec<Outcome> {
         let d = control.declaration();
         let mut o = self.draft(event);
         o.control = Some(d.id.to_string());
         o.hipaa = Some(d.hipaa);
         o.severity = Some(d.severity);
-        let kind = d.resource.name();
-        let id = match d.resource.id(event) {
-            Ok(id) => id,
-            Err(err) => return failed(o, &err, &self.config),
+        let ids = match d.resource.ids(event) {
+            Ok(ids) if !ids.is_empty() => ids,
+            Ok(_) => {
+                let err = Error::Event(format!("{} event names no {}", event.event_name(), d.resource.name()));
+                return vec![failed(o, &err, &self.config)];
+            }
+            Err(err) => return vec![failed(o, &err, &self.config)],
         };
-        o.resource = Some(id.clone());
-        let resource = Resource {
-            id,
-            account: event.account(),
-            region: event.region(),
-        };
-        let clients = self.aws.clients(&resource.region);
+        let mut outcomes = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut o = o.clone();
+            o.resource = Some(id.clone());
+            let resource = Resource {
+                id,
+                account: event.account(),
+                region: event.region(),
+            };
+            outcomes.push(self.run_on(control, o, &resource).await);
+        }
+        outcomes
+    }
 
-        let before = match control.check(&clients, &resource).await {
+    async fn run_on(&self, control: &dyn Control, mut o: Outcome, resource: &Resource) -> Outcome {
+        let kind = control.declaration().resource.name();
+        let clients = self.aws.clients(&resource.region);
+        let ctx = Ctx {
+            clients: &clients,
+            settings: &self.settings,
+        };
+
+        let before = match control.check(&ctx, resource).await {
             Ok(a) => a,
-            Err(err) => return self.error_outcome(o, kind, &resource, err),
+            Err(err) => return self.error_outcome(o, kind, resource, err),
         };
         o.state_before = Some(before.state.clone());
         if before.compliant {
@@ -129,7 +162,7 @@ impl<N: Notifier> Engine<N> {
             o.detail = format!("{} \"{}\" is compliant: {}", kind, resource.id, before.state);
             return o;
         }
-        let lapsed = match self.exemption(control, &clients, &resource).await {
+        let lapsed = match self.exemption(control, &clients, resource).await {
             Ok(Exemption::Active(reason)) => {
                 o.status = Status::Exempt;
                 o.detail = format!("not changed, exempt: {reason}");
@@ -137,7 +170,7 @@ impl<N: Notifier> Engine<N> {
             }
             Ok(Exemption::Lapsed(note)) => Some(note),
             Ok(Exemption::None) => None,
-            Err(err) => return self.error_outcome(o, kind, &resource, err),
+            Err(err) => return self.error_outcome(o, kind, resource, err),
         };
         let lapsed = lapsed.map(|n| format!(" ({n})")).unwrap_or_default();
         if self.config.mode == Mode::DryRun {
@@ -146,12 +179,18 @@ impl<N: Notifier> Engine<N> {
             o.detail = format!("dry-run: would {}{lapsed}", control.planned_fix());
             return o;
         }
-        let action = match control.fix(&clients, &resource).await {
-            Ok(action) => action,
-            Err(err) => return self.error_outcome(o, kind, &resource, err),
+        let action = match control.fix(&ctx, resource).await {
+            Ok(Action::Done(action)) => action,
+            Ok(Action::Withheld(reason)) => {
+                o.status = Status::WouldRemediate;
+                o.action = Some(control.planned_fix().to_string());
+                o.detail = format!("not changed: {reason}{lapsed}");
+                return o;
+            }
+            Err(err) => return self.error_outcome(o, kind, resource, err),
         };
         o.action = Some(action.clone());
-        match control.check(&clients, &resource).await {
+        match control.check(&ctx, resource).await {
             Ok(after) => {
                 o.state_after = Some(after.state.clone());
                 if after.compliant {
@@ -166,7 +205,7 @@ impl<N: Notifier> Engine<N> {
                 }
                 o
             }
-            Err(err) => self.error_outcome(o, kind, &resource, err),
+            Err(err) => self.error_outcome(o, kind, resource, err),
         }
     }
 

@@ -174,6 +174,35 @@ impl TrailEvent {
             .filter(|s| !s.is_empty())
     }
 
+    /// Every string at `path` in the record, e.g.
+    /// `responseElements/instancesSet/items/*/instanceId` (`*` walks an array).
+    pub fn strings_at(&self, path: &str) -> Vec<String> {
+        let mut parts = path.split('/');
+        let root = match parts.next() {
+            Some("requestParameters") => Some(&self.call.request_parameters),
+            Some("responseElements") => self.call.response_elements.as_ref(),
+            _ => None,
+        };
+        let mut nodes: Vec<&Value> = root.into_iter().collect();
+        for part in parts {
+            nodes = nodes
+                .into_iter()
+                .flat_map(|n| match (part, n) {
+                    ("*", Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+                    // CloudTrail writes one-element lists as a bare object at times.
+                    ("*", other) => vec![other],
+                    (key, node) => node.get(key).into_iter().collect(),
+                })
+                .collect();
+        }
+        nodes
+            .into_iter()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     fn detail_str(&self, key: &str) -> Option<&str> {
         self.call.other.get(key)?.as_str().filter(|s| !s.is_empty())
     }
@@ -308,6 +337,20 @@ mod tests {
         let e = TrailEvent::parse(v).unwrap();
         assert_eq!(e.error_code(), Some("AccessDenied"));
         assert_eq!(e.request_str("bucketName"), None);
+    }
+
+    #[test]
+    fn finds_strings_along_paths() {
+        let mut v = sample();
+        v["detail"]["responseElements"] =
+            json!({"instancesSet": {"items": [{"instanceId": "i-1"}, {"instanceId": "i-2"}, {"other": 1}]}});
+        let e = TrailEvent::parse(v).unwrap();
+        assert_eq!(
+            e.strings_at("responseElements/instancesSet/items/*/instanceId"),
+            vec!["i-1", "i-2"]
+        );
+        assert_eq!(e.strings_at("requestParameters/bucketName"), vec!["b1"]);
+        assert!(e.strings_at("requestParameters/missing/*/x").is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::control::Function;
 use crate::engine::Engine;
 use crate::notify::{Notifier, SnsNotifier};
+use crate::settings::Settings;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
@@ -16,7 +17,8 @@ pub async fn run(function: &'static Function) -> Result<(), lambda_runtime::Erro
     let topic = config.require_topic()?.to_string();
     let aws = Aws::from_env().await;
     let notifier = SnsNotifier::new(aws.clients("").sns().clone(), topic);
-    let engine = Engine::new(function, config, aws, notifier);
+    let settings = Settings::from_env(function.settings())?;
+    let engine = Engine::new(function, config, aws, notifier).with_settings(settings);
     let engine = &engine;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         respond(engine, event.payload)

@@ -12,15 +12,17 @@ pub mod notify;
 pub mod outcome;
 pub mod pattern;
 pub mod resources;
+pub mod settings;
 
 pub use aws::{Aws, Clients};
 pub use config::{Config, Mode};
-pub use control::{Assessment, Control, Declaration, Function, Resource, Severity, Trigger};
+pub use control::{Action, Assessment, Control, Ctx, Declaration, Function, Resource, Severity, Trigger};
 pub use engine::Engine;
 pub use error::{During, Error};
 pub use event::TrailEvent;
 pub use notify::{Alert, Notifier, SnsNotifier};
 pub use outcome::{Outcome, Status};
+pub use settings::{Setting, Settings};
 
 /// Re-exported so function crates implement `Control` without their own dependency.
 pub use async_trait::async_trait;

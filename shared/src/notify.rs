@@ -238,6 +238,7 @@ mod tests {
         problem: "had a public ACL",
         triggers: &[],
         permissions: &[],
+        settings: &[],
     };
 
     fn outcome(status: Status, resource: &str) -> Outcome {

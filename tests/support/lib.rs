@@ -121,3 +121,106 @@ pub fn by_own_role(mut event: Value) -> Value {
 pub fn attribute<'a>(alert: &'a Received, name: &str) -> &'a str {
     alert.attributes.get(name).map(String::as_str).unwrap_or_default()
 }
+
+pub type Check = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+pub type Done = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+/// Tags a resource (by id) with one key and value.
+pub type Tagger = fn(Arc<Clients>, String, &'static str, &'static str) -> Done;
+
+/// One control's whole life against the emulator, for controls whose
+/// resources the seeding creates afresh each time (EC2 resources).
+pub struct Lifecycle {
+    pub function: &'static safeguard::Function,
+    pub file: &'static str,
+    pub control: &'static str,
+    pub severity: &'static str,
+    /// Is the resource (by id) in violation? Read with plain SDK calls.
+    pub violated: fn(Arc<Clients>, String) -> Check,
+}
+
+impl Lifecycle {
+    async fn seeded(&self, env: &TestEnv) -> Value {
+        let mut event = sample(self.file);
+        seed(&env.clients, &mut event).await.expect("seed");
+        event
+    }
+
+    fn outcome(&self, outcomes: Vec<safeguard::Outcome>) -> safeguard::Outcome {
+        outcomes
+            .into_iter()
+            .find(|o| o.control.as_deref() == Some(self.control))
+            .unwrap_or_else(|| panic!("no outcome for {}", self.control))
+    }
+
+    async fn is_violated(&self, env: &TestEnv, id: &str) -> bool {
+        (self.violated)(env.clients.clone(), id.to_string()).await
+    }
+
+    /// Fix, idempotent re-run, dry-run, exemption (tag), failed call, own role.
+    pub async fn run(&self, tag: Tagger) {
+        use safeguard::Status;
+        let env = TestEnv::new("lc").await;
+        let engine = env.engine(self.function, env.config(Mode::Remediate));
+
+        let event = self.seeded(&env).await;
+        let o = self.outcome(engine.handle(event.clone()).await);
+        let id = o.resource.clone().expect("resource id");
+        assert_eq!(o.status, Status::Remediated, "{}: {}", self.file, o.detail);
+        assert!(!self.is_violated(&env, &id).await, "{id} should be fixed");
+        let alerts = env.alerts(1).await;
+        let alert = alerts
+            .iter()
+            .find(|a| attribute(a, "control") == self.control)
+            .expect("alert for the control");
+        assert!(
+            alert.subject.starts_with("[Safeguard] Remediated: "),
+            "{}",
+            alert.subject
+        );
+        assert!(alert.subject.contains(&id[..8]), "{}", alert.subject);
+        assert!(alert.subject.len() <= 100);
+        assert_eq!(attribute(alert, "status"), "remediated");
+        assert_eq!(attribute(alert, "severity"), self.severity);
+        assert_eq!(attribute(alert, "safeguard"), self.function.name);
+        assert_eq!(alert.message["resource"], id.as_str());
+        assert!(alert.message["state_after"].is_string());
+
+        let again = self.outcome(engine.handle(event.clone()).await);
+        assert_eq!(again.status, Status::Compliant, "{}", again.detail);
+        env.no_more_alerts().await;
+
+        let event = self.seeded(&env).await;
+        let dry = self.outcome(
+            env.engine(self.function, env.config(Mode::DryRun))
+                .handle(event.clone())
+                .await,
+        );
+        let id = dry.resource.clone().expect("resource id");
+        assert_eq!(dry.status, Status::WouldRemediate, "{}", dry.detail);
+        assert!(self.is_violated(&env, &id).await, "dry-run must not change {id}");
+        let alerts = env.alerts(1).await;
+        assert!(alerts.iter().any(|a| attribute(a, "status") == "would_remediate"));
+
+        tag(
+            env.clients.clone(),
+            id.clone(),
+            "safeguard:exempt",
+            "load test until Friday, CHG-77",
+        )
+        .await;
+        let exempt = self.outcome(engine.handle(event.clone()).await);
+        assert_eq!(exempt.status, Status::Exempt, "{}", exempt.detail);
+        assert!(exempt.detail.contains("CHG-77"));
+        assert!(self.is_violated(&env, &id).await, "an exempt resource must not change");
+        let alerts = env.alerts(1).await;
+        assert!(alerts.iter().any(|a| attribute(a, "status") == "exempt"));
+
+        for variant in [failed_call(event.clone()), by_own_role(event.clone())] {
+            for o in engine.handle(variant).await {
+                assert_eq!(o.status, Status::Ignored, "{}", o.detail);
+            }
+        }
+        assert!(self.is_violated(&env, &id).await);
+        env.no_more_alerts().await;
+    }
+}

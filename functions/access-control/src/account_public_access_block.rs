@@ -1,6 +1,8 @@
 use crate::bucket::{Flags, HIPAA, S3};
 use safeguard::resources::Account;
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, Trigger};
+use safeguard::{
+    async_trait, Action, Assessment, Clients, Control, Ctx, Declaration, During, Error, Resource, Severity, Trigger,
+};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-account-public-access-block",
@@ -14,6 +16,7 @@ static DECLARATION: Declaration = Declaration {
         event_names: &["PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"],
     }],
     permissions: &["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
+    settings: &[],
 };
 
 /// The account-level block (S3 Control) protects every bucket at once.
@@ -52,7 +55,8 @@ impl Control for AccountPublicAccessBlock {
         &DECLARATION
     }
 
-    async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
+    async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
+        let clients = ctx.clients;
         let block = account_block(clients, &resource.id).await?;
         let state = format!("account-level: {}", Flags::describe(block));
         Ok(if block.is_some_and(Flags::all_on) {
@@ -62,7 +66,8 @@ impl Control for AccountPublicAccessBlock {
         })
     }
 
-    async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {
+    async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
+        let clients = ctx.clients;
         let all_on = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
             .block_public_acls(true)
             .ignore_public_acls(true)
@@ -77,7 +82,9 @@ impl Control for AccountPublicAccessBlock {
             .send()
             .await
             .during("s3:PutAccountPublicAccessBlock")?;
-        Ok("turned on all four account-level S3 public access block flags".into())
+        Ok(Action::Done(
+            "turned on all four account-level S3 public access block flags".into(),
+        ))
     }
 
     fn planned_fix(&self) -> &'static str {

@@ -1,6 +1,6 @@
 use crate::bucket::{bucket_block, put_bucket_block, Flags, HIPAA, S3};
 use safeguard::resources::S3Bucket;
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, Error, Resource, Severity, Trigger};
+use safeguard::{async_trait, Action, Assessment, Control, Ctx, Declaration, Error, Resource, Severity, Trigger};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-bucket-public-access-block",
@@ -14,6 +14,7 @@ static DECLARATION: Declaration = Declaration {
         event_names: &["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"],
     }],
     permissions: &["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"],
+    settings: &[],
 };
 
 /// A deleted or weakened bucket public access block gets all four flags back.
@@ -25,7 +26,8 @@ impl Control for BucketPublicAccessBlock {
         &DECLARATION
     }
 
-    async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
+    async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
+        let clients = ctx.clients;
         let block = bucket_block(clients, &resource.id).await?;
         let state = Flags::describe(block);
         Ok(if block.is_some_and(Flags::all_on) {
@@ -35,9 +37,12 @@ impl Control for BucketPublicAccessBlock {
         })
     }
 
-    async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {
+    async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
+        let clients = ctx.clients;
         put_bucket_block(clients, &resource.id, Flags::ALL_ON).await?;
-        Ok("turned on all four public access block flags for the bucket".into())
+        Ok(Action::Done(
+            "turned on all four public access block flags for the bucket".into(),
+        ))
     }
 
     fn planned_fix(&self) -> &'static str {

@@ -1,7 +1,9 @@
 use crate::bucket::{HIPAA, S3};
 use aws_sdk_s3::types::{AccessControlPolicy, Grant};
 use safeguard::resources::S3Bucket;
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, Trigger};
+use safeguard::{
+    async_trait, Action, Assessment, Control, Ctx, Declaration, During, Error, Resource, Severity, Trigger,
+};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -18,6 +20,7 @@ static DECLARATION: Declaration = Declaration {
         event_names: &["CreateBucket", "PutBucketAcl"],
     }],
     permissions: &["s3:GetBucketAcl", "s3:PutBucketAcl"],
+    settings: &[],
 };
 
 /// Removes ACL grants to everyone (AllUsers) or to any AWS account
@@ -49,7 +52,8 @@ impl Control for BucketPublicAcl {
         &DECLARATION
     }
 
-    async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
+    async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
+        let clients = ctx.clients;
         let acl = clients
             .s3()
             .get_bucket_acl()
@@ -68,7 +72,8 @@ impl Control for BucketPublicAcl {
         })
     }
 
-    async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {
+    async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
+        let clients = ctx.clients;
         let s3 = clients.s3();
         let acl = s3
             .get_bucket_acl()
@@ -87,11 +92,11 @@ impl Control for BucketPublicAcl {
             .send()
             .await
             .during("s3:PutBucketAcl")?;
-        Ok(format!(
+        Ok(Action::Done(format!(
             "removed the public ACL grant(s) ({}) and kept the other {} grant(s)",
             describe_public(&public),
             kept.len()
-        ))
+        )))
     }
 
     fn planned_fix(&self) -> &'static str {

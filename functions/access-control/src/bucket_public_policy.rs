@@ -1,6 +1,8 @@
 use crate::bucket::{bucket_block, put_bucket_block, Flags, HIPAA, S3};
 use safeguard::resources::S3Bucket;
-use safeguard::{async_trait, Assessment, Clients, Control, Declaration, During, Error, Resource, Severity, Trigger};
+use safeguard::{
+    async_trait, Action, Assessment, Control, Ctx, Declaration, During, Error, Resource, Severity, Trigger,
+};
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-bucket-public-policy",
@@ -18,6 +20,7 @@ static DECLARATION: Declaration = Declaration {
         "s3:GetBucketPublicAccessBlock",
         "s3:PutBucketPublicAccessBlock",
     ],
+    settings: &[],
 };
 
 /// AWS's own policy evaluation (GetBucketPolicyStatus) decides what is public.
@@ -32,7 +35,8 @@ impl Control for BucketPublicPolicy {
         &DECLARATION
     }
 
-    async fn check(&self, clients: &Clients, resource: &Resource) -> Result<Assessment, Error> {
+    async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
+        let clients = ctx.clients;
         let status = clients
             .s3()
             .get_bucket_policy_status()
@@ -70,7 +74,8 @@ impl Control for BucketPublicPolicy {
         })
     }
 
-    async fn fix(&self, clients: &Clients, resource: &Resource) -> Result<String, Error> {
+    async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
+        let clients = ctx.clients;
         let current = bucket_block(clients, &resource.id).await?.unwrap_or_default();
         let wanted = Flags {
             block_public_policy: true,
@@ -78,11 +83,11 @@ impl Control for BucketPublicPolicy {
             ..current
         };
         put_bucket_block(clients, &resource.id, wanted).await?;
-        Ok(
+        Ok(Action::Done(
             "turned on BlockPublicPolicy and RestrictPublicBuckets in the bucket's public access block; \
             the policy text is kept as it was, review and remove its public statements"
                 .into(),
-        )
+        ))
     }
 
     fn planned_fix(&self) -> &'static str {

@@ -1,0 +1,301 @@
+//! Seeding for EC2 events: the emulator picks the ids, so each seeded
+//! resource's id is written back into the event at the paths it names.
+
+use aws_sdk_ec2::types::{
+    Filter, HttpTokensState, InstanceMetadataOptionsRequest, IpPermission, IpRange, Ipv6Range, RuleAction,
+};
+use safeguard::{Clients, During, Error, TrailEvent};
+use serde_json::Value;
+
+pub async fn seed(clients: &Clients, event: &TrailEvent, raw: &mut Value) -> Result<String, Error> {
+    let params = &event.call.request_parameters;
+    match event.event_name() {
+        "AuthorizeSecurityGroupIngress" => {
+            let (group, which) = if params.get("groupName").and_then(Value::as_str) == Some("default") {
+                (
+                    default_group(clients).await?,
+                    "the default VPC's default security group",
+                )
+            } else {
+                (new_group(clients).await?, "a new security group")
+            };
+            let items = params
+                .pointer("/ipPermissions/items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let permissions: Vec<IpPermission> = items.iter().map(trail_permission).collect();
+            let described = permissions.iter().map(describe).collect::<Vec<_>>().join(", ");
+            authorize(clients, &group, permissions).await?;
+            set(raw, "/detail/requestParameters/groupId", &group, false);
+            set_each(
+                raw,
+                "/detail/responseElements/securityGroupRuleSet/items",
+                "groupId",
+                &group,
+            );
+            Ok(format!("{which} {group} allows {described}"))
+        }
+        "ModifySecurityGroupRules" => {
+            let rule = params
+                .pointer("/ModifySecurityGroupRulesRequest/SecurityGroupRule/SecurityGroupRule")
+                .cloned()
+                .unwrap_or(Value::Null);
+            let group = new_group(clients).await?;
+            let permission = permission(
+                rule.get("IpProtocol").and_then(Value::as_str).unwrap_or("tcp"),
+                rule.get("FromPort").and_then(Value::as_i64).unwrap_or(3389) as i32,
+                rule.get("ToPort").and_then(Value::as_i64).unwrap_or(3389) as i32,
+                rule.get("CidrIpv4").and_then(Value::as_str),
+                rule.get("CidrIpv6").and_then(Value::as_str),
+            );
+            let described = describe(&permission);
+            authorize(clients, &group, vec![permission]).await?;
+            set(
+                raw,
+                "/detail/requestParameters/ModifySecurityGroupRulesRequest/GroupId",
+                &group,
+                true,
+            );
+            Ok(format!("security group {group} has a rule changed to {described}"))
+        }
+        "CreateNetworkAclEntry" | "ReplaceNetworkAclEntry" => {
+            let vpc = default_vpc(clients).await?;
+            let acl = clients
+                .ec2()
+                .create_network_acl()
+                .vpc_id(&vpc)
+                .send()
+                .await
+                .during("ec2:CreateNetworkAcl")?;
+            let acl_id = acl
+                .network_acl()
+                .and_then(|a| a.network_acl_id())
+                .unwrap_or_default()
+                .to_string();
+            let rule_number = params.get("ruleNumber").and_then(Value::as_i64).unwrap_or(90) as i32;
+            let action = if params.get("ruleAction").and_then(Value::as_str) == Some("deny") {
+                RuleAction::Deny
+            } else {
+                RuleAction::Allow
+            };
+            let mut entry = clients
+                .ec2()
+                .create_network_acl_entry()
+                .network_acl_id(&acl_id)
+                .rule_number(rule_number)
+                .egress(params.get("egress").and_then(Value::as_bool).unwrap_or(false))
+                .rule_action(action)
+                .protocol(params.get("protocol").and_then(Value::as_str).unwrap_or("-1"));
+            if let Some(cidr) = params.get("cidrBlock").and_then(Value::as_str) {
+                entry = entry.cidr_block(cidr);
+            }
+            if let Some(cidr) = params.get("ipv6CidrBlock").and_then(Value::as_str) {
+                entry = entry.ipv6_cidr_block(cidr);
+            }
+            entry.send().await.during("ec2:CreateNetworkAclEntry")?;
+            set(raw, "/detail/requestParameters/networkAclId", &acl_id, true);
+            Ok(format!(
+                "network ACL {acl_id} in {vpc} has the entry the event created (rule {rule_number})"
+            ))
+        }
+        "RunInstances" => {
+            let count = event
+                .strings_at("responseElements/instancesSet/items/*/instanceId")
+                .len()
+                .max(1);
+            let ids = run_instances(clients, count as i32).await?;
+            if let Some(items) = raw
+                .pointer_mut("/detail/responseElements/instancesSet/items")
+                .and_then(Value::as_array_mut)
+            {
+                for (item, id) in items.iter_mut().zip(&ids) {
+                    item["instanceId"] = Value::String(id.clone());
+                }
+            }
+            Ok(format!(
+                "instance(s) {} run with IMDSv1 allowed (HttpTokens=optional)",
+                ids.join(", ")
+            ))
+        }
+        "ModifyInstanceMetadataOptions" => {
+            let ids = run_instances(clients, 1).await?;
+            let id = ids.first().cloned().unwrap_or_default();
+            set(
+                raw,
+                "/detail/requestParameters/ModifyInstanceMetadataOptionsRequest/InstanceId",
+                &id,
+                true,
+            );
+            Ok(format!("instance {id} allows IMDSv1 (HttpTokens=optional)"))
+        }
+        other => Ok(format!("nothing to seed for {other}")),
+    }
+}
+
+/// Write `id` at `pointer` (only where the field exists, unless `create`).
+fn set(raw: &mut Value, pointer: &str, id: &str, create: bool) {
+    if let Some(slot) = raw.pointer_mut(pointer) {
+        *slot = Value::String(id.into());
+    } else if create {
+        if let Some((parent, key)) = pointer.rsplit_once('/') {
+            if let Some(Value::Object(map)) = raw.pointer_mut(parent) {
+                map.insert(key.into(), Value::String(id.into()));
+            }
+        }
+    }
+}
+
+fn set_each(raw: &mut Value, array: &str, key: &str, id: &str) {
+    if let Some(items) = raw.pointer_mut(array).and_then(Value::as_array_mut) {
+        for item in items {
+            item[key] = Value::String(id.into());
+        }
+    }
+}
+
+pub async fn default_vpc(clients: &Clients) -> Result<String, Error> {
+    let filter = Filter::builder().name("isDefault").values("true").build();
+    let out = clients
+        .ec2()
+        .describe_vpcs()
+        .filters(filter)
+        .send()
+        .await
+        .during("ec2:DescribeVpcs")?;
+    out.vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string)
+        .ok_or_else(|| Error::Unexpected("the emulator has no default VPC".into()))
+}
+
+async fn default_group(clients: &Clients) -> Result<String, Error> {
+    let vpc = default_vpc(clients).await?;
+    let filters = [
+        Filter::builder().name("group-name").values("default").build(),
+        Filter::builder().name("vpc-id").values(vpc).build(),
+    ];
+    let out = clients
+        .ec2()
+        .describe_security_groups()
+        .set_filters(Some(filters.to_vec()))
+        .send()
+        .await
+        .during("ec2:DescribeSecurityGroups")?;
+    out.security_groups()
+        .first()
+        .and_then(|g| g.group_id())
+        .map(str::to_string)
+        .ok_or_else(|| Error::Unexpected("the default VPC has no default group".into()))
+}
+
+async fn new_group(clients: &Clients) -> Result<String, Error> {
+    let name = format!(
+        "seeded-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    );
+    let vpc = default_vpc(clients).await?;
+    let out = clients
+        .ec2()
+        .create_security_group()
+        .group_name(name)
+        .description("seeded by Safeguard")
+        .vpc_id(vpc)
+        .send()
+        .await
+        .during("ec2:CreateSecurityGroup")?;
+    out.group_id()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Unexpected("CreateSecurityGroup returned no id".into()))
+}
+
+pub async fn authorize(clients: &Clients, group: &str, permissions: Vec<IpPermission>) -> Result<(), Error> {
+    clients
+        .ec2()
+        .authorize_security_group_ingress()
+        .group_id(group)
+        .set_ip_permissions(Some(permissions))
+        .send()
+        .await
+        .during("ec2:AuthorizeSecurityGroupIngress")?;
+    Ok(())
+}
+
+pub fn permission(protocol: &str, from: i32, to: i32, cidr: Option<&str>, cidr6: Option<&str>) -> IpPermission {
+    let mut p = IpPermission::builder()
+        .ip_protocol(protocol)
+        .from_port(from)
+        .to_port(to);
+    if let Some(c) = cidr {
+        p = p.ip_ranges(IpRange::builder().cidr_ip(c).build());
+    }
+    if let Some(c) = cidr6 {
+        p = p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build());
+    }
+    p.build()
+}
+
+/// A permission as CloudTrail records it in `ipPermissions.items`.
+fn trail_permission(item: &Value) -> IpPermission {
+    let port = |k: &str| item.get(k).and_then(Value::as_i64).unwrap_or(-1) as i32;
+    permission(
+        item.get("ipProtocol").and_then(Value::as_str).unwrap_or("tcp"),
+        port("fromPort"),
+        port("toPort"),
+        item.pointer("/ipRanges/items/0/cidrIp").and_then(Value::as_str),
+        item.pointer("/ipv6Ranges/items/0/cidrIpv6").and_then(Value::as_str),
+    )
+}
+
+fn describe(p: &IpPermission) -> String {
+    let sources: Vec<&str> = p
+        .ip_ranges()
+        .iter()
+        .filter_map(|r| r.cidr_ip())
+        .chain(p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
+        .collect();
+    format!(
+        "{} {} from {}",
+        p.ip_protocol().unwrap_or("?"),
+        p.from_port().unwrap_or(-1),
+        sources.join(" and ")
+    )
+}
+
+pub async fn run_instances(clients: &Clients, count: i32) -> Result<Vec<String>, Error> {
+    let images = clients
+        .ec2()
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .during("ec2:DescribeImages")?;
+    let image = images
+        .images()
+        .first()
+        .and_then(|i| i.image_id())
+        .ok_or_else(|| Error::Unexpected("the emulator offers no image".into()))?;
+    let out = clients
+        .ec2()
+        .run_instances()
+        .image_id(image)
+        .min_count(count)
+        .max_count(count)
+        .metadata_options(
+            InstanceMetadataOptionsRequest::builder()
+                .http_tokens(HttpTokensState::Optional)
+                .build(),
+        )
+        .send()
+        .await
+        .during("ec2:RunInstances")?;
+    Ok(out
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect())
+}
