@@ -53,6 +53,7 @@ async fn ssh_open_to_the_world() {
         control: "sg-open-admin-ports",
         severity: "critical",
         violated: open_admin_port,
+        settings: &[],
     }
     .run(tag_ec2)
     .await;
@@ -66,6 +67,7 @@ async fn postgres_open_to_ipv6_world() {
         control: "sg-open-admin-ports",
         severity: "critical",
         violated: open_admin_port,
+        settings: &[],
     }
     .run(tag_ec2)
     .await;
@@ -79,6 +81,7 @@ async fn rdp_opened_by_modifying_a_rule() {
         control: "sg-open-admin-ports",
         severity: "critical",
         violated: open_admin_port,
+        settings: &[],
     }
     .run(tag_ec2)
     .await;
@@ -107,6 +110,7 @@ async fn network_acl_allow_all() {
         control: "nacl-allow-all-ingress",
         severity: "high",
         violated,
+        settings: &[],
     }
     .run(tag_ec2)
     .await;
@@ -143,6 +147,7 @@ async fn imdsv1_on_run_instances() {
         control: "ec2-imdsv1-allowed",
         severity: "medium",
         violated: imds_v1,
+        settings: &[],
     }
     .run(tag_ec2)
     .await;
@@ -156,6 +161,7 @@ async fn imdsv1_on_modify_metadata_options() {
         control: "ec2-imdsv1-allowed",
         severity: "medium",
         violated: imds_v1,
+        settings: &[],
     }
     .run(tag_ec2)
     .await;

@@ -14,5 +14,5 @@ use safeguard::Function;
 
 /// Every deployable function. A new safeguard is added here once.
 pub fn functions() -> Vec<&'static Function> {
-    vec![&access_control::FUNCTION, &network::FUNCTION]
+    vec![&access_control::FUNCTION, &encryption::FUNCTION, &network::FUNCTION]
 }

@@ -54,7 +54,12 @@ pub fn text_block(o: &Outcome, source: &str, seeded: Option<&str>) -> String {
     let done = match o.status {
         Status::Remediated => o.action.clone(),
         Status::WouldRemediate => Some(format!(
-            "nothing (dry-run); would {}",
+            "nothing ({}); would {}",
+            if o.mode == safeguard::Mode::DryRun {
+                "dry-run"
+            } else {
+                "withheld, see the outcome"
+            },
             o.action.as_deref().unwrap_or("fix it")
         )),
         Status::Compliant | Status::Exempt | Status::Ignored => Some("nothing".into()),
@@ -79,4 +84,31 @@ pub fn text_block(o: &Outcome, source: &str, seeded: Option<&str>) -> String {
         }
     }
     t
+}
+
+/// A bucket policy in one line: each statement's Sid, effect, actions and principal.
+pub fn policy_summary(policy: &serde_json::Value) -> String {
+    let statements = match policy.get("Statement") {
+        Some(serde_json::Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    let shown: Vec<String> = statements
+        .iter()
+        .map(|s| {
+            let field = |k: &str| match s.get(k) {
+                Some(serde_json::Value::String(v)) => v.clone(),
+                Some(other) => other.to_string(),
+                None => "-".into(),
+            };
+            format!(
+                "{} {} {} to {}",
+                field("Sid"),
+                field("Effect"),
+                field("Action"),
+                field("Principal")
+            )
+        })
+        .collect();
+    format!("{} statement(s): {}", shown.len(), shown.join("; "))
 }

@@ -15,9 +15,19 @@ impl<N: Notifier + Clone> Router<N> {
     /// One engine per function, sharing the configuration and notifier;
     /// each function's settings come from the environment.
     pub fn new(config: Config, aws: impl Fn() -> Aws, notifier: N) -> Result<Self, Error> {
+        Self::with_settings(config, aws, notifier, |key| std::env::var(key).ok())
+    }
+
+    /// As [`Router::new`], with the settings' values from `lookup`.
+    pub fn with_settings(
+        config: Config,
+        aws: impl Fn() -> Aws,
+        notifier: N,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
         let mut engines = Vec::new();
         for f in crate::functions() {
-            let settings = Settings::from_env(f.settings())?;
+            let settings = Settings::load(f.settings(), &lookup)?;
             engines.push(Engine::new(f, config.clone(), aws(), notifier.clone()).with_settings(settings));
         }
         Ok(Router {

@@ -13,6 +13,7 @@ pub async fn seed(clients: &Clients, raw: &mut Value) -> Result<String, Error> {
     let event = TrailEvent::parse(raw.clone())?;
     match event.event_source() {
         "ec2.amazonaws.com" => crate::seed_ec2::seed(clients, &event, raw).await,
+        "kms.amazonaws.com" => seed_kms(clients, &event, raw).await,
         _ => seed_s3(clients, &event).await,
     }
 }
@@ -47,13 +48,7 @@ async fn seed_s3(clients: &Clients, event: &TrailEvent) -> Result<String, Error>
                 .send()
                 .await
                 .during("s3:PutBucketPublicAccessBlock")?;
-            let policy = serde_json::json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
-                    "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{b}/*")
-                }]
-            });
+            let policy = recorded_policy(event, b);
             clients
                 .s3()
                 .put_bucket_policy()
@@ -63,8 +58,33 @@ async fn seed_s3(clients: &Clients, event: &TrailEvent) -> Result<String, Error>
                 .await
                 .during("s3:PutBucketPolicy")?;
             Ok(format!(
-                "bucket {b} has no public access block and a policy allowing s3:GetObject to Principal \"*\""
+                "bucket {b} has no public access block and the policy the event set: {}",
+                crate::report::policy_summary(&policy)
             ))
+        }
+        "DeleteBucketPolicy" => {
+            let b = need_bucket()?;
+            ensure_bucket(clients, b).await?;
+            clients
+                .s3()
+                .delete_bucket_policy()
+                .bucket(b)
+                .send()
+                .await
+                .during("s3:DeleteBucketPolicy")?;
+            Ok(format!("bucket {b} has no bucket policy"))
+        }
+        "DeleteBucketEncryption" => {
+            let b = need_bucket()?;
+            ensure_bucket(clients, b).await?;
+            clients
+                .s3()
+                .delete_bucket_encryption()
+                .bucket(b)
+                .send()
+                .await
+                .during("s3:PutEncryptionConfiguration")?;
+            Ok(format!("bucket {b} has no default encryption configuration"))
         }
         "DeleteBucketPublicAccessBlock" => {
             let b = need_bucket()?;
@@ -152,6 +172,89 @@ pub async fn ensure_bucket(clients: &Clients, bucket: &str) -> Result<(), Error>
         Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// The policy the event recorded, naming the bucket actually seeded; a
+/// public-read policy when the event recorded none.
+fn recorded_policy(event: &TrailEvent, bucket: &str) -> Value {
+    let recorded = event
+        .call
+        .request_parameters
+        .get("bucketPolicy")
+        .filter(|p| p.is_object());
+    match recorded {
+        Some(policy) => {
+            // The sample names its own bucket; the seeded one may differ.
+            let named = event.request_str("bucketName").unwrap_or(bucket);
+            let text = policy
+                .to_string()
+                .replace(&format!(":::{named}"), &format!(":::{bucket}"));
+            serde_json::from_str(&text).unwrap_or_else(|_| policy.clone())
+        }
+        None => serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+                "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")
+            }]
+        }),
+    }
+}
+
+/// A new customer-managed key in the state the event left its key in; the
+/// event is rewritten to name it.
+async fn seed_kms(clients: &Clients, event: &TrailEvent, raw: &mut Value) -> Result<String, Error> {
+    let kms = clients.kms();
+    let created = kms
+        .create_key()
+        .description("seeded by Safeguard: encrypts PHI")
+        .send()
+        .await
+        .during("kms:CreateKey")?;
+    let meta = created
+        .key_metadata()
+        .ok_or_else(|| Error::Unexpected("CreateKey returned no metadata".into()))?;
+    let (key, arn) = (meta.key_id().to_string(), meta.arn().unwrap_or_default().to_string());
+    let done = match event.event_name() {
+        "DisableKeyRotation" => {
+            kms.enable_key_rotation()
+                .key_id(&key)
+                .send()
+                .await
+                .during("kms:EnableKeyRotation")?;
+            kms.disable_key_rotation()
+                .key_id(&key)
+                .send()
+                .await
+                .during("kms:DisableKeyRotation")?;
+            "has automatic rotation turned off"
+        }
+        "ScheduleKeyDeletion" => {
+            kms.schedule_key_deletion()
+                .key_id(&key)
+                .pending_window_in_days(7)
+                .send()
+                .await
+                .during("kms:ScheduleKeyDeletion")?;
+            "is scheduled for deletion in 7 days"
+        }
+        "DisableKey" => {
+            kms.disable_key().key_id(&key).send().await.during("kms:DisableKey")?;
+            "is disabled"
+        }
+        other => return Ok(format!("nothing to seed for {other}")),
+    };
+    // Name the key as the event did: by id, or by ARN.
+    let named_by_arn = event.request_str("keyId").is_some_and(|k| k.starts_with("arn:"));
+    if let Some(slot) = raw.pointer_mut("/detail/requestParameters/keyId") {
+        *slot = Value::String(if named_by_arn { arn.clone() } else { key.clone() });
+    }
+    if let Some(items) = raw.pointer_mut("/detail/resources").and_then(Value::as_array_mut) {
+        for item in items {
+            item["ARN"] = Value::String(arn.clone());
+        }
+    }
+    Ok(format!("KMS key {key} {done}"))
 }
 
 const FLAG_NAMES: [&str; 4] = [

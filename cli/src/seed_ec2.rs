@@ -2,7 +2,8 @@
 //! resource's id is written back into the event at the paths it names.
 
 use aws_sdk_ec2::types::{
-    Filter, HttpTokensState, InstanceMetadataOptionsRequest, IpPermission, IpRange, Ipv6Range, RuleAction,
+    Filter, HttpTokensState, InstanceMetadataOptionsRequest, IpPermission, IpRange, Ipv6Range, ResourceType,
+    RuleAction, Tag, TagSpecification, VolumeType,
 };
 use safeguard::{Clients, During, Error, TrailEvent};
 use serde_json::Value;
@@ -128,6 +129,57 @@ pub async fn seed(clients: &Clients, event: &TrailEvent, raw: &mut Value) -> Res
                 true,
             );
             Ok(format!("instance {id} allows IMDSv1 (HttpTokens=optional)"))
+        }
+        "CreateVolume" => {
+            let zone = params.get("zone").and_then(Value::as_str);
+            let size = params.get("size").and_then(Value::as_i64).unwrap_or(8) as i32;
+            let kind = params.get("volumeType").and_then(Value::as_str).unwrap_or("gp3");
+            let tags: Vec<Tag> = params
+                .pointer("/tagSpecificationSet/items/0/tags")
+                .and_then(Value::as_array)
+                .map(|tags| {
+                    tags.iter()
+                        .map(|t| {
+                            let field = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default();
+                            Tag::builder().key(field("key")).value(field("value")).build()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let volume = create_volume(clients, zone, size, kind, tags).await?;
+            set(raw, "/detail/responseElements/volumeId", &volume, true);
+            Ok(format!(
+                "unencrypted {kind} volume {volume} ({size} GiB) exists, not attached"
+            ))
+        }
+        "AttachVolume" => {
+            let instance = run_instances(clients, 1).await?.into_iter().next().unwrap_or_default();
+            let zone = instance_zone(clients, &instance).await?;
+            let volume = create_volume(clients, Some(&zone), 8, "gp3", Vec::new()).await?;
+            let device = params.get("device").and_then(Value::as_str).unwrap_or("/dev/sdf");
+            clients
+                .ec2()
+                .attach_volume()
+                .volume_id(&volume)
+                .instance_id(&instance)
+                .device(device)
+                .send()
+                .await
+                .during("ec2:AttachVolume")?;
+            set(raw, "/detail/requestParameters/volumeId", &volume, true);
+            set(raw, "/detail/requestParameters/instanceId", &instance, true);
+            Ok(format!(
+                "unencrypted volume {volume} is attached to instance {instance} at {device}"
+            ))
+        }
+        "DisableEbsEncryptionByDefault" => {
+            clients
+                .ec2()
+                .disable_ebs_encryption_by_default()
+                .send()
+                .await
+                .during("ec2:DisableEbsEncryptionByDefault")?;
+            Ok(format!("EBS encryption by default is off in {}", event.region()))
         }
         other => Ok(format!("nothing to seed for {other}")),
     }
@@ -298,4 +350,52 @@ pub async fn run_instances(clients: &Clients, count: i32) -> Result<Vec<String>,
         .iter()
         .filter_map(|i| i.instance_id().map(str::to_string))
         .collect())
+}
+
+/// An unencrypted volume, in `zone` or the region's first zone.
+pub async fn create_volume(
+    clients: &Clients,
+    zone: Option<&str>,
+    size: i32,
+    kind: &str,
+    tags: Vec<Tag>,
+) -> Result<String, Error> {
+    let zone = match zone {
+        Some(z) => z.to_string(),
+        None => format!("{}a", clients.region().unwrap_or("us-east-1")),
+    };
+    let mut request = clients
+        .ec2()
+        .create_volume()
+        .availability_zone(zone)
+        .size(size)
+        .volume_type(VolumeType::from(kind))
+        .encrypted(false);
+    if !tags.is_empty() {
+        request = request.tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Volume)
+                .set_tags(Some(tags))
+                .build(),
+        );
+    }
+    let out = request.send().await.during("ec2:CreateVolume")?;
+    out.volume_id()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Unexpected("CreateVolume returned no id".into()))
+}
+
+pub async fn instance_zone(clients: &Clients, instance: &str) -> Result<String, Error> {
+    let out = clients
+        .ec2()
+        .describe_instances()
+        .instance_ids(instance)
+        .send()
+        .await
+        .during("ec2:DescribeInstances")?;
+    out.reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find_map(|i| i.placement().and_then(|p| p.availability_zone()).map(str::to_string))
+        .ok_or_else(|| Error::Unexpected(format!("instance {instance} has no availability zone")))
 }

@@ -123,7 +123,7 @@ pub fn template(functions: &[&Function]) -> Value {
                 "Runtime": "provided.al2023",
                 "Architectures": ["arm64"],
                 "MemorySize": 128,
-                "Timeout": 60,
+                "Timeout": f.timeout_seconds,
                 "Role": { "Fn::GetAtt": [role, "Arn"] },
                 "LoggingConfig": { "LogFormat": "JSON", "LogGroup": { "Ref": log_group } },
                 "Environment": { "Variables": {

@@ -88,6 +88,11 @@ impl Clients {
         self.s3.set(client).is_ok()
     }
 
+    /// Use this EC2 client instead of building one (tests inject faults).
+    pub fn preset_ec2(&self, client: aws_sdk_ec2::Client) -> bool {
+        self.ec2.set(client).is_ok()
+    }
+
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
             let mut builder = aws_sdk_s3::config::Builder::from(&self.config);

@@ -73,6 +73,9 @@ pub struct Ctx<'a> {
 pub enum Action {
     /// Changed the resource; the sentence says how.
     Done(String),
+    /// Replaced the resource with a compliant one (an encrypted copy of a
+    /// volume, say): the state is read back from `id`.
+    Replaced { id: String, what: String },
     /// Chose not to change it (unsafe, or possibly intended); the sentence
     /// says why and what ops should do. Reported as `would_remediate`.
     Withheld(String),
@@ -129,6 +132,8 @@ pub struct Function {
     pub name: &'static str,
     /// The safeguard it implements, for docs and alerts.
     pub safeguard: &'static str,
+    /// Lambda timeout: long enough for the slowest fix's bounded waits.
+    pub timeout_seconds: u32,
     pub controls: &'static [&'static dyn Control],
 }
 
@@ -186,7 +191,7 @@ impl Function {
     /// Every IAM action the function's controls declare, sorted and unique.
     pub fn iam_actions(&self) -> BTreeSet<&'static str> {
         self.declarations()
-            .flat_map(|d| d.permissions.iter().chain(d.resource.tag_permissions()).copied())
+            .flat_map(|d| d.permissions.iter().chain(d.resource.permissions()).copied())
             .collect()
     }
 }

@@ -57,6 +57,10 @@ impl<N: Notifier> Engine<N> {
         &self.config
     }
 
+    pub fn aws(&self) -> &Aws {
+        &self.aws
+    }
+
     /// Handle one EventBridge event. Never fails: transient errors come back as
     /// `failed` outcomes marked `retryable`, for the caller to turn into a retry.
     pub async fn handle(&self, raw: Value) -> Vec<Outcome> {
@@ -122,7 +126,8 @@ impl<N: Notifier> Engine<N> {
         o.control = Some(d.id.to_string());
         o.hipaa = Some(d.hipaa);
         o.severity = Some(d.severity);
-        let ids = match d.resource.ids(event) {
+        let clients = self.aws.clients(&event.region());
+        let ids = match d.resource.ids(&clients, event).await {
             Ok(ids) if !ids.is_empty() => ids,
             Ok(_) => {
                 let err = Error::Event(format!("{} event names no {}", event.event_name(), d.resource.name()));
@@ -179,8 +184,9 @@ impl<N: Notifier> Engine<N> {
             o.detail = format!("dry-run: would {}{lapsed}", control.planned_fix());
             return o;
         }
-        let action = match control.fix(&ctx, resource).await {
-            Ok(Action::Done(action)) => action,
+        let (action, readback) = match control.fix(&ctx, resource).await {
+            Ok(Action::Done(action)) => (action, resource.clone()),
+            Ok(Action::Replaced { id, what }) => (what, Resource { id, ..resource.clone() }),
             Ok(Action::Withheld(reason)) => {
                 o.status = Status::WouldRemediate;
                 o.action = Some(control.planned_fix().to_string());
@@ -190,9 +196,14 @@ impl<N: Notifier> Engine<N> {
             Err(err) => return self.error_outcome(o, kind, resource, err),
         };
         o.action = Some(action.clone());
-        match control.check(&ctx, resource).await {
+        let replaced = if readback.id == resource.id {
+            String::new()
+        } else {
+            format!("{} ", readback.id)
+        };
+        match control.check(&ctx, &readback).await {
             Ok(after) => {
-                o.state_after = Some(after.state.clone());
+                o.state_after = Some(format!("{replaced}{}", after.state));
                 if after.compliant {
                     o.status = Status::Remediated;
                     o.detail = format!("{action}{lapsed}");
@@ -205,7 +216,7 @@ impl<N: Notifier> Engine<N> {
                 }
                 o
             }
-            Err(err) => self.error_outcome(o, kind, resource, err),
+            Err(err) => self.error_outcome(o, kind, &readback, err),
         }
     }
 

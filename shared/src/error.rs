@@ -170,6 +170,35 @@ where
     }
 }
 
+/// A bounded wait (an SDK waiter) that did not end in the wanted state.
+pub fn wait_failed<E: std::error::Error + 'static>(what: &str, err: E) -> Error {
+    Error::Aws(AwsError {
+        kind: AwsErrorKind::Rejected,
+        code: "WaitFailed".into(),
+        message: format!(
+            "{what}: {}",
+            aws_smithy_types::error::display::DisplayErrorContext(&err)
+        ),
+        action: None,
+    })
+}
+
+/// The same error, with a note on what was done about it.
+pub fn annotate(err: Error, note: &str) -> Error {
+    match err {
+        Error::Aws(mut e) => {
+            e.message = if e.message.is_empty() {
+                note.to_string()
+            } else {
+                format!("{}; {note}", e.message)
+            };
+            Error::Aws(e)
+        }
+        Error::Unexpected(m) => Error::Unexpected(format!("{m}; {note}")),
+        other => other,
+    }
+}
+
 /// The HTTP status of a raw response, so classification works for any SDK.
 pub trait HttpStatus {
     fn status_code(&self) -> Option<u16>;

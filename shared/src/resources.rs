@@ -13,11 +13,12 @@ pub trait ResourceKind: Send + Sync + std::fmt::Debug {
     /// Human name, as in `S3 bucket "x"`.
     fn name(&self) -> &'static str;
 
-    /// The ids of the resources the event is about (one call may create several).
-    fn ids(&self, event: &TrailEvent) -> Result<Vec<String>, Error>;
+    /// The ids of the resources the event is about (one call may create
+    /// several); some kinds look them up.
+    async fn ids(&self, clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error>;
 
-    /// IAM actions `tags` needs; added to every function that uses the kind.
-    fn tag_permissions(&self) -> &'static [&'static str] {
+    /// IAM actions `ids` and `tags` need; added to every function using the kind.
+    fn permissions(&self) -> &'static [&'static str] {
         &[]
     }
 
@@ -37,7 +38,7 @@ impl ResourceKind for S3Bucket {
         "S3 bucket"
     }
 
-    fn ids(&self, event: &TrailEvent) -> Result<Vec<String>, Error> {
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
         event
             .request_str("bucketName")
             .map(|b| vec![b.to_string()])
@@ -49,7 +50,7 @@ impl ResourceKind for S3Bucket {
             })
     }
 
-    fn tag_permissions(&self) -> &'static [&'static str] {
+    fn permissions(&self) -> &'static [&'static str] {
         &["s3:GetBucketTagging"]
     }
 
@@ -78,7 +79,7 @@ impl ResourceKind for Account {
         "AWS account"
     }
 
-    fn ids(&self, event: &TrailEvent) -> Result<Vec<String>, Error> {
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
         let account = event.account();
         if account.is_empty() {
             return Err(Error::Event(format!("{} event names no account", event.event_name())));
@@ -93,7 +94,14 @@ impl ResourceKind for Account {
 pub struct Ec2Resource {
     pub name: &'static str,
     pub paths: &'static [&'static str],
+    /// Turns what the paths found into this kind's ids (an instance into its volumes).
+    pub lookup: Option<Lookup>,
+    /// `ec2:DescribeTags`, plus whatever `lookup` calls.
+    pub permissions: &'static [&'static str],
 }
+
+pub type Lookup = fn(aws_sdk_ec2::Client, Vec<String>) -> LookupFuture;
+pub type LookupFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<String>, Error>> + Send>>;
 
 #[async_trait]
 impl ResourceKind for Ec2Resource {
@@ -101,12 +109,15 @@ impl ResourceKind for Ec2Resource {
         self.name
     }
 
-    fn ids(&self, event: &TrailEvent) -> Result<Vec<String>, Error> {
+    async fn ids(&self, clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
         let mut ids: Vec<String> = Vec::new();
         for id in self.paths.iter().flat_map(|p| event.strings_at(p)) {
             if !ids.contains(&id) {
                 ids.push(id);
             }
+        }
+        if let Some(lookup) = self.lookup {
+            ids = lookup(clients.ec2().clone(), ids).await?;
         }
         if ids.is_empty() {
             return Err(Error::Event(format!(
@@ -119,8 +130,8 @@ impl ResourceKind for Ec2Resource {
         Ok(ids)
     }
 
-    fn tag_permissions(&self) -> &'static [&'static str] {
-        &["ec2:DescribeTags"]
+    fn permissions(&self) -> &'static [&'static str] {
+        self.permissions
     }
 
     async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
@@ -156,6 +167,8 @@ pub static SECURITY_GROUP: Ec2Resource = Ec2Resource {
         "responseElements/securityGroupRuleSet/items/*/groupId",
         "requestParameters/ModifySecurityGroupRulesRequest/GroupId",
     ],
+    lookup: None,
+    permissions: &["ec2:DescribeTags"],
 };
 
 pub static INSTANCE: Ec2Resource = Ec2Resource {
@@ -165,9 +178,82 @@ pub static INSTANCE: Ec2Resource = Ec2Resource {
         "requestParameters/ModifyInstanceMetadataOptionsRequest/InstanceId",
         "requestParameters/instanceId",
     ],
+    lookup: None,
+    permissions: &["ec2:DescribeTags"],
 };
 
 pub static NETWORK_ACL: Ec2Resource = Ec2Resource {
     name: "network ACL",
     paths: &["requestParameters/networkAclId"],
+    lookup: None,
+    permissions: &["ec2:DescribeTags"],
 };
+
+/// EBS volumes: named by CreateVolume and AttachVolume, or found attached to
+/// the instances RunInstances started.
+pub static VOLUME: Ec2Resource = Ec2Resource {
+    name: "EBS volume",
+    paths: &[
+        "responseElements/volumeId",
+        "requestParameters/volumeId",
+        "responseElements/instancesSet/items/*/instanceId",
+    ],
+    lookup: Some(volumes_of),
+    permissions: &["ec2:DescribeTags", "ec2:DescribeVolumes"],
+};
+
+fn volumes_of(ec2: aws_sdk_ec2::Client, ids: Vec<String>) -> LookupFuture {
+    Box::pin(async move {
+        let (instances, mut volumes): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| id.starts_with("i-"));
+        if !instances.is_empty() {
+            let filter = aws_sdk_ec2::types::Filter::builder()
+                .name("attachment.instance-id")
+                .set_values(Some(instances))
+                .build();
+            let out = ec2
+                .describe_volumes()
+                .filters(filter)
+                .send()
+                .await
+                .during("ec2:DescribeVolumes")?;
+            volumes.extend(out.volumes().iter().filter_map(|v| v.volume_id().map(str::to_string)));
+        }
+        Ok(volumes)
+    })
+}
+
+/// A KMS key, by the id or ARN the call named.
+#[derive(Debug)]
+pub struct KmsKey;
+
+#[async_trait]
+impl ResourceKind for KmsKey {
+    fn name(&self) -> &'static str {
+        "KMS key"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        let id = event.strings_at("requestParameters/keyId").into_iter().next();
+        id.map(|id| vec![id])
+            .ok_or_else(|| Error::Event(format!("{} event has no requestParameters.keyId", event.event_name())))
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["kms:ListResourceTags"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let out = clients
+            .kms()
+            .list_resource_tags()
+            .key_id(&resource.id)
+            .send()
+            .await
+            .during("kms:ListResourceTags")?;
+        Ok(out
+            .tags()
+            .iter()
+            .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+            .collect())
+    }
+}

@@ -136,13 +136,27 @@ pub struct Lifecycle {
     pub severity: &'static str,
     /// Is the resource (by id) in violation? Read with plain SDK calls.
     pub violated: fn(Arc<Clients>, String) -> Check,
+    /// Settings of the function that differ from their defaults.
+    pub settings: &'static [(&'static str, &'static str)],
 }
 
 impl Lifecycle {
+    /// The sample, seeded; a bucket it names gets a name of its own.
     async fn seeded(&self, env: &TestEnv) -> Value {
         let mut event = sample(self.file);
+        if event["detail"]["requestParameters"]["bucketName"].is_string() {
+            event = with_bucket(event, &unique("lc"));
+        }
         seed(&env.clients, &mut event).await.expect("seed");
         event
+    }
+
+    fn engine(&self, env: &TestEnv, mode: Mode) -> Engine<SnsNotifier> {
+        let mut settings = safeguard::Settings::defaults(self.function.settings());
+        for (key, value) in self.settings {
+            settings.set(key, *value);
+        }
+        env.engine(self.function, env.config(mode)).with_settings(settings)
     }
 
     fn outcome(&self, outcomes: Vec<safeguard::Outcome>) -> safeguard::Outcome {
@@ -160,7 +174,7 @@ impl Lifecycle {
     pub async fn run(&self, tag: Tagger) {
         use safeguard::Status;
         let env = TestEnv::new("lc").await;
-        let engine = env.engine(self.function, env.config(Mode::Remediate));
+        let engine = self.engine(&env, Mode::Remediate);
 
         let event = self.seeded(&env).await;
         let o = self.outcome(engine.handle(event.clone()).await);
@@ -177,7 +191,7 @@ impl Lifecycle {
             "{}",
             alert.subject
         );
-        assert!(alert.subject.contains(&id[..8]), "{}", alert.subject);
+        assert!(alert.subject.contains(&id[..8.min(id.len())]), "{}", alert.subject);
         assert!(alert.subject.len() <= 100);
         assert_eq!(attribute(alert, "status"), "remediated");
         assert_eq!(attribute(alert, "severity"), self.severity);
@@ -190,11 +204,7 @@ impl Lifecycle {
         env.no_more_alerts().await;
 
         let event = self.seeded(&env).await;
-        let dry = self.outcome(
-            env.engine(self.function, env.config(Mode::DryRun))
-                .handle(event.clone())
-                .await,
-        );
+        let dry = self.outcome(self.engine(&env, Mode::DryRun).handle(event.clone()).await);
         let id = dry.resource.clone().expect("resource id");
         assert_eq!(dry.status, Status::WouldRemediate, "{}", dry.detail);
         assert!(self.is_violated(&env, &id).await, "dry-run must not change {id}");
@@ -222,5 +232,68 @@ impl Lifecycle {
         }
         assert!(self.is_violated(&env, &id).await);
         env.no_more_alerts().await;
+    }
+}
+
+/// An SDK interceptor that records the inputs of one operation (by its input
+/// type) and, when failing, stops each of them before it is sent, as an
+/// outage of that one API or a revoked permission would.
+#[derive(Debug)]
+pub struct Calls<T> {
+    seen: Arc<std::sync::Mutex<Vec<T>>>,
+    fail: bool,
+}
+
+impl<T> Clone for Calls<T> {
+    fn clone(&self) -> Self {
+        Calls {
+            seen: self.seen.clone(),
+            fail: self.fail,
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + std::fmt::Debug + 'static> Calls<T> {
+    pub fn recording() -> Self {
+        Calls {
+            seen: Arc::default(),
+            fail: false,
+        }
+    }
+
+    pub fn failing() -> Self {
+        Calls {
+            seen: Arc::default(),
+            fail: true,
+        }
+    }
+
+    pub fn seen(&self) -> Vec<T> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl<T: Clone + Send + Sync + std::fmt::Debug + 'static> aws_smithy_runtime_api::client::interceptors::Intercept
+    for Calls<T>
+{
+    fn name(&self) -> &'static str {
+        "Calls"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let Some(input) = context.input().downcast_ref::<T>() else {
+            return Ok(());
+        };
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.push(input.clone());
+        }
+        if self.fail {
+            return Err(format!("injected fault: {} is unavailable", std::any::type_name::<T>()).into());
+        }
+        Ok(())
     }
 }

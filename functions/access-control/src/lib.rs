@@ -17,6 +17,7 @@ pub use bucket_public_policy::BucketPublicPolicy;
 pub static FUNCTION: Function = Function {
     name: "access-control",
     safeguard: "Access control, HIPAA 164.312(a)(1)",
+    timeout_seconds: 60,
     controls: &[
         &BucketPublicAcl as &dyn Control,
         &BucketPublicPolicy,

@@ -21,6 +21,7 @@ pub const EC2: &str = "ec2.amazonaws.com";
 pub static FUNCTION: Function = Function {
     name: "network",
     safeguard: "Transmission security and firewalling, HIPAA 164.312(e)(1)",
+    timeout_seconds: 60,
     controls: &[
         &OpenIngress as &dyn Control,
         &DefaultSecurityGroup,
