@@ -6,6 +6,7 @@ use access_control::FUNCTION;
 use safeguard::{Clients, Config, Mode, Status};
 use safeguard_tests::*;
 use serde_json::Value;
+use std::sync::Arc;
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const ACCOUNT: &str = "123456789012";
@@ -434,4 +435,258 @@ async fn account_public_access_block() {
         assert_eq!(engine.handle(event).await[0].status, Status::Remediated);
         env.alerts(1).await;
     }
+}
+
+// EBS snapshots, AMIs and RDS: each seeding creates its own resource.
+
+fn tag_ec2(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    Box::pin(async move {
+        let tag = aws_sdk_ec2::types::Tag::builder().key(key).value(value).build();
+        c.ec2().create_tags().resources(id).tags(tag).send().await.expect("tag");
+    })
+}
+
+async fn tag_rds_arn(c: &Clients, arn: String, key: &str, value: &str) {
+    let tag = aws_sdk_rds::types::Tag::builder().key(key).value(value).build();
+    c.rds()
+        .add_tags_to_resource()
+        .resource_name(arn)
+        .tags(tag)
+        .send()
+        .await
+        .expect("tag");
+}
+
+fn tag_db(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    Box::pin(async move { tag_rds_arn(&c, format!("arn:aws:rds:us-east-1:{ACCOUNT}:db:{id}"), key, value).await })
+}
+
+fn tag_db_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    Box::pin(async move { tag_rds_arn(&c, format!("arn:aws:rds:us-east-1:{ACCOUNT}:snapshot:{id}"), key, value).await })
+}
+
+fn tag_cluster_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    Box::pin(async move {
+        tag_rds_arn(
+            &c,
+            format!("arn:aws:rds:us-east-1:{ACCOUNT}:cluster-snapshot:{id}"),
+            key,
+            value,
+        )
+        .await
+    })
+}
+
+/// Group and account shares of an EBS snapshot.
+async fn snapshot_shares(c: &Clients, id: &str) -> (bool, Vec<String>) {
+    let out = c
+        .ec2()
+        .describe_snapshot_attribute()
+        .snapshot_id(id)
+        .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
+        .send()
+        .await
+        .expect("attribute");
+    let p = out.create_volume_permissions();
+    (
+        p.iter().any(|p| p.group().map(|g| g.as_str()) == Some("all")),
+        p.iter().filter_map(|p| p.user_id().map(str::to_string)).collect(),
+    )
+}
+
+async fn image_shares(c: &Clients, id: &str) -> (bool, Vec<String>) {
+    let out = c
+        .ec2()
+        .describe_image_attribute()
+        .image_id(id)
+        .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
+        .send()
+        .await
+        .expect("attribute");
+    let p = out.launch_permissions();
+    (
+        p.iter().any(|p| p.group().map(|g| g.as_str()) == Some("all")),
+        p.iter().filter_map(|p| p.user_id().map(str::to_string)).collect(),
+    )
+}
+
+async fn db_snapshot_restore(c: &Clients, id: &str) -> Vec<String> {
+    let out = c
+        .rds()
+        .describe_db_snapshot_attributes()
+        .db_snapshot_identifier(id)
+        .send()
+        .await
+        .expect("attributes");
+    out.db_snapshot_attributes_result()
+        .map(|r| r.db_snapshot_attributes().to_vec())
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| a.attribute_name() == Some("restore"))
+        .flat_map(|a| a.attribute_values().to_vec())
+        .collect()
+}
+
+fn snapshot_public(c: Arc<Clients>, id: String) -> Check {
+    Box::pin(async move { snapshot_shares(&c, &id).await.0 })
+}
+
+fn image_public(c: Arc<Clients>, id: String) -> Check {
+    Box::pin(async move { image_shares(&c, &id).await.0 })
+}
+
+fn db_public(c: Arc<Clients>, id: String) -> Check {
+    Box::pin(async move {
+        let out = c
+            .rds()
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .expect("db");
+        out.db_instances()[0].publicly_accessible() == Some(true)
+    })
+}
+
+fn db_snapshot_public(c: Arc<Clients>, id: String) -> Check {
+    Box::pin(async move { db_snapshot_restore(&c, &id).await.iter().any(|v| v == "all") })
+}
+
+fn cluster_snapshot_public(c: Arc<Clients>, id: String) -> Check {
+    Box::pin(async move {
+        let out = c
+            .rds()
+            .describe_db_cluster_snapshot_attributes()
+            .db_cluster_snapshot_identifier(id)
+            .send()
+            .await
+            .expect("attributes");
+        out.db_cluster_snapshot_attributes_result()
+            .map(|r| r.db_cluster_snapshot_attributes().to_vec())
+            .unwrap_or_default()
+            .iter()
+            .any(|a| a.attribute_name() == Some("restore") && a.attribute_values().iter().any(|v| v == "all"))
+    })
+}
+
+fn lifecycle(file: &'static str, control: &'static str, violated: fn(Arc<Clients>, String) -> Check) -> Lifecycle {
+    Lifecycle {
+        function: &FUNCTION,
+        file,
+        control,
+        severity: "critical",
+        violated,
+        settings: &[],
+    }
+}
+
+#[tokio::test]
+async fn public_ebs_snapshot() {
+    lifecycle(
+        "access-control/modify-snapshot-attribute-public.json",
+        "ebs-snapshot-public",
+        snapshot_public,
+    )
+    .run(tag_ec2)
+    .await;
+}
+
+#[tokio::test]
+async fn public_ami() {
+    lifecycle(
+        "access-control/modify-image-attribute-public.json",
+        "ami-public",
+        image_public,
+    )
+    .run(tag_ec2)
+    .await;
+}
+
+#[tokio::test]
+async fn public_rds_instance_on_create() {
+    lifecycle(
+        "access-control/create-db-instance-public.json",
+        "rds-instance-public",
+        db_public,
+    )
+    .run(tag_db)
+    .await;
+}
+
+#[tokio::test]
+async fn public_rds_instance_on_modify() {
+    lifecycle(
+        "access-control/modify-db-instance-public.json",
+        "rds-instance-public",
+        db_public,
+    )
+    .run(tag_db)
+    .await;
+}
+
+#[tokio::test]
+async fn public_rds_snapshot() {
+    lifecycle(
+        "access-control/modify-db-snapshot-attribute-public.json",
+        "rds-snapshot-public",
+        db_snapshot_public,
+    )
+    .run(tag_db_snapshot)
+    .await;
+}
+
+#[tokio::test]
+async fn public_rds_cluster_snapshot() {
+    lifecycle(
+        "access-control/modify-db-cluster-snapshot-attribute-public.json",
+        "rds-cluster-snapshot-public",
+        cluster_snapshot_public,
+    )
+    .run(tag_cluster_snapshot)
+    .await;
+}
+
+/// Only the public share goes: the shares with a named account stay.
+#[tokio::test]
+async fn removing_public_shares_keeps_account_shares() {
+    let env = TestEnv::new("ac").await;
+    let engine = env.engine(&FUNCTION, env.config(Mode::Remediate));
+    let partner = safeguard_cli::seed_ec2::PARTNER_ACCOUNT.to_string();
+
+    let mut event = sample("access-control/modify-snapshot-attribute-public.json");
+    seed(&env.clients, &mut event).await.expect("seed");
+    let snapshot = event["detail"]["requestParameters"]["snapshotId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(
+        snapshot_shares(&env.clients, &snapshot).await,
+        (true, vec![partner.clone()])
+    );
+    let o = &engine.handle(event).await[0];
+    assert_eq!(o.status, Status::Remediated, "{}", o.detail);
+    assert!(o.detail.contains(&partner), "{}", o.detail);
+    assert_eq!(
+        snapshot_shares(&env.clients, &snapshot).await,
+        (false, vec![partner.clone()])
+    );
+
+    let mut event = sample("access-control/modify-image-attribute-public.json");
+    seed(&env.clients, &mut event).await.expect("seed");
+    let image = event["detail"]["requestParameters"]["imageId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let o = &engine.handle(event).await[0];
+    assert_eq!(o.status, Status::Remediated, "{}", o.detail);
+    assert_eq!(image_shares(&env.clients, &image).await, (false, vec![partner.clone()]));
+
+    let mut event = sample("access-control/modify-db-snapshot-attribute-public.json");
+    let name = unique("snap");
+    event["detail"]["requestParameters"]["dBSnapshotIdentifier"] = name.clone().into();
+    seed(&env.clients, &mut event).await.expect("seed");
+    let o = &engine.handle(event).await[0];
+    assert_eq!(o.status, Status::Remediated, "{}", o.detail);
+    assert_eq!(db_snapshot_restore(&env.clients, &name).await, vec![partner]);
+    assert_eq!(env.alerts(3).await.len(), 3);
 }

@@ -8,6 +8,7 @@ pub mod report;
 pub mod router;
 pub mod seed;
 pub mod seed_ec2;
+pub mod seed_rds;
 pub mod template;
 
 use safeguard::Function;

@@ -14,6 +14,7 @@ pub async fn seed(clients: &Clients, raw: &mut Value) -> Result<String, Error> {
     match event.event_source() {
         "ec2.amazonaws.com" => crate::seed_ec2::seed(clients, &event, raw).await,
         "kms.amazonaws.com" => seed_kms(clients, &event, raw).await,
+        "rds.amazonaws.com" => crate::seed_rds::seed(clients, &event).await,
         _ => seed_s3(clients, &event).await,
     }
 }

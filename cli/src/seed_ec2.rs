@@ -2,11 +2,15 @@
 //! resource's id is written back into the event at the paths it names.
 
 use aws_sdk_ec2::types::{
-    Filter, HttpTokensState, InstanceMetadataOptionsRequest, IpPermission, IpRange, Ipv6Range, ResourceType,
-    RuleAction, Tag, TagSpecification, VolumeType,
+    Filter, HttpTokensState, InstanceMetadataOptionsRequest, IpPermission, IpRange, Ipv6Range, LaunchPermission,
+    LaunchPermissionModifications, OperationType, PermissionGroup, ResourceType, RuleAction, SnapshotAttributeName,
+    Tag, TagSpecification, VolumeType,
 };
 use safeguard::{Clients, During, Error, TrailEvent};
 use serde_json::Value;
+
+/// An account that seeded resources are also shared with: a share that must survive the fix.
+pub const PARTNER_ACCOUNT: &str = "210987654321";
 
 pub async fn seed(clients: &Clients, event: &TrailEvent, raw: &mut Value) -> Result<String, Error> {
     let params = &event.call.request_parameters;
@@ -180,6 +184,61 @@ pub async fn seed(clients: &Clients, event: &TrailEvent, raw: &mut Value) -> Res
                 .await
                 .during("ec2:DisableEbsEncryptionByDefault")?;
             Ok(format!("EBS encryption by default is off in {}", event.region()))
+        }
+        "ModifySnapshotAttribute" => {
+            let volume = create_volume(clients, None, 8, "gp3", Vec::new()).await?;
+            let snapshot = clients
+                .ec2()
+                .create_snapshot()
+                .volume_id(&volume)
+                .description("seeded by Safeguard: nightly backup of a PHI volume")
+                .send()
+                .await
+                .during("ec2:CreateSnapshot")?;
+            let snapshot = snapshot.snapshot_id().unwrap_or_default().to_string();
+            clients
+                .ec2()
+                .modify_snapshot_attribute()
+                .snapshot_id(&snapshot)
+                .attribute(SnapshotAttributeName::CreateVolumePermission)
+                .operation_type(OperationType::Add)
+                .group_names("all")
+                .user_ids(PARTNER_ACCOUNT)
+                .send()
+                .await
+                .during("ec2:ModifySnapshotAttribute")?;
+            set(raw, "/detail/requestParameters/snapshotId", &snapshot, true);
+            Ok(format!(
+                "snapshot {snapshot} of {volume} is shared with everyone (group all) and with account {PARTNER_ACCOUNT}"
+            ))
+        }
+        "ModifyImageAttribute" => {
+            let instance = run_instances(clients, 1).await?.into_iter().next().unwrap_or_default();
+            let image = clients
+                .ec2()
+                .create_image()
+                .instance_id(&instance)
+                .name(format!("ehr-golden-{instance}"))
+                .send()
+                .await
+                .during("ec2:CreateImage")?;
+            let image = image.image_id().unwrap_or_default().to_string();
+            let share = LaunchPermissionModifications::builder()
+                .add(LaunchPermission::builder().group(PermissionGroup::All).build())
+                .add(LaunchPermission::builder().user_id(PARTNER_ACCOUNT).build())
+                .build();
+            clients
+                .ec2()
+                .modify_image_attribute()
+                .image_id(&image)
+                .launch_permission(share)
+                .send()
+                .await
+                .during("ec2:ModifyImageAttribute")?;
+            set(raw, "/detail/requestParameters/imageId", &image, true);
+            Ok(format!(
+                "AMI {image} (from {instance}) is launchable by everyone (group all) and by account {PARTNER_ACCOUNT}"
+            ))
         }
         other => Ok(format!("nothing to seed for {other}")),
     }

@@ -257,3 +257,103 @@ impl ResourceKind for KmsKey {
             .collect())
     }
 }
+
+pub static SNAPSHOT: Ec2Resource = Ec2Resource {
+    name: "EBS snapshot",
+    paths: &["requestParameters/snapshotId"],
+    lookup: None,
+    permissions: &["ec2:DescribeTags"],
+};
+
+pub static IMAGE: Ec2Resource = Ec2Resource {
+    name: "AMI",
+    paths: &["requestParameters/imageId"],
+    lookup: None,
+    permissions: &["ec2:DescribeTags"],
+};
+
+/// An RDS resource named by an identifier in the event; tagged through its ARN.
+#[derive(Debug)]
+pub struct RdsResource {
+    pub name: &'static str,
+    /// Where the identifier is, in the order tried.
+    pub paths: &'static [&'static str],
+    /// The resource type in its ARN: `db`, `snapshot`, `cluster-snapshot`.
+    pub arn_type: &'static str,
+}
+
+impl RdsResource {
+    pub fn arn(&self, resource: &Resource) -> String {
+        if resource.id.starts_with("arn:") {
+            return resource.id.clone();
+        }
+        format!(
+            "arn:aws:rds:{}:{}:{}:{}",
+            resource.region, resource.account, self.arn_type, resource.id
+        )
+    }
+}
+
+#[async_trait]
+impl ResourceKind for RdsResource {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        let id = self.paths.iter().flat_map(|p| event.strings_at(p)).next();
+        id.map(|id| vec![id]).ok_or_else(|| {
+            Error::Event(format!(
+                "{} event names no {} (looked at {})",
+                event.event_name(),
+                self.name,
+                self.paths.join(", ")
+            ))
+        })
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["rds:ListTagsForResource"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let out = clients
+            .rds()
+            .list_tags_for_resource()
+            .resource_name(self.arn(resource))
+            .send()
+            .await
+            .during("rds:ListTagsForResource")?;
+        Ok(out
+            .tag_list()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect())
+    }
+}
+
+pub static DB_INSTANCE: RdsResource = RdsResource {
+    name: "RDS instance",
+    paths: &[
+        "requestParameters/dBInstanceIdentifier",
+        "responseElements/dBInstanceIdentifier",
+    ],
+    arn_type: "db",
+};
+
+pub static DB_SNAPSHOT: RdsResource = RdsResource {
+    name: "RDS snapshot",
+    paths: &["requestParameters/dBSnapshotIdentifier"],
+    arn_type: "snapshot",
+};
+
+pub static DB_CLUSTER_SNAPSHOT: RdsResource = RdsResource {
+    name: "RDS cluster snapshot",
+    paths: &["requestParameters/dBClusterSnapshotIdentifier"],
+    arn_type: "cluster-snapshot",
+};

@@ -127,6 +127,14 @@ pub type Done = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 /// Tags a resource (by id) with one key and value.
 pub type Tagger = fn(Arc<Clients>, String, &'static str, &'static str) -> Done;
 
+/// Request parameters naming resources that seeding creates under that name.
+const NAMED_BY_THE_EVENT: [&str; 4] = [
+    "bucketName",
+    "dBInstanceIdentifier",
+    "dBSnapshotIdentifier",
+    "dBClusterSnapshotIdentifier",
+];
+
 /// One control's whole life against the emulator, for controls whose
 /// resources the seeding creates afresh each time (EC2 resources).
 pub struct Lifecycle {
@@ -141,11 +149,13 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// The sample, seeded; a bucket it names gets a name of its own.
+    /// The sample, seeded; a resource it names gets a name of its own.
     async fn seeded(&self, env: &TestEnv) -> Value {
         let mut event = sample(self.file);
-        if event["detail"]["requestParameters"]["bucketName"].is_string() {
-            event = with_bucket(event, &unique("lc"));
+        for key in NAMED_BY_THE_EVENT {
+            if event["detail"]["requestParameters"][key].is_string() {
+                event["detail"]["requestParameters"][key] = unique("lc").into();
+            }
         }
         seed(&env.clients, &mut event).await.expect("seed");
         event

@@ -1,4 +1,5 @@
-use crate::bucket::{Flags, HIPAA, S3};
+use crate::bucket::Flags;
+use crate::{HIPAA, S3};
 use safeguard::resources::Account;
 use safeguard::{
     async_trait, Action, Assessment, Clients, Control, Ctx, Declaration, During, Error, Resource, Severity, Trigger,

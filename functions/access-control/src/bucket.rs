@@ -3,9 +3,6 @@
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use safeguard::{Clients, During, Error};
 
-pub const HIPAA: &str = "164.312(a)(1)";
-pub const S3: &str = "s3.amazonaws.com";
-
 /// The four flags, each `false` when unset; `None` when there is no block at all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Flags {

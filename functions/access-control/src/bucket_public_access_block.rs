@@ -1,4 +1,5 @@
-use crate::bucket::{bucket_block, put_bucket_block, Flags, HIPAA, S3};
+use crate::bucket::{bucket_block, put_bucket_block, Flags};
+use crate::{HIPAA, S3};
 use safeguard::resources::S3Bucket;
 use safeguard::{async_trait, Action, Assessment, Control, Ctx, Declaration, Error, Resource, Severity, Trigger};
 

@@ -1,4 +1,4 @@
-use crate::bucket::{HIPAA, S3};
+use crate::{HIPAA, S3};
 use aws_sdk_s3::types::{AccessControlPolicy, Grant};
 use safeguard::resources::S3Bucket;
 use safeguard::{
