@@ -17,7 +17,7 @@ FORMAT ?= text
 TARGET ?= emulator
 SEED ?=
 
-.PHONY: help demo test replay build invoke deploy template lint check emulator emulator-stop venv venv-build clean
+.PHONY: help demo test replay build invoke deploy template docs lint check emulator emulator-stop venv venv-build clean
 
 help:
 	@echo "make demo      misconfigure the local emulator, replay every sample event, show the alerts"
@@ -27,6 +27,7 @@ help:
 	@echo "make invoke FN=<function> EVENT=<file>   the real Lambda runtime loop (cargo lambda watch + invoke)"
 	@echo "make deploy    sam build && sam deploy --guided"
 	@echo "make template  regenerate infra/template.yaml from the controls' declarations"
+	@echo "make docs      regenerate the README's tables of controls and settings"
 	@echo "make emulator  start the emulator and print the variables to export; make emulator-stop"
 
 venv: $(VENV)/.dev-installed
@@ -55,6 +56,7 @@ test: venv lint
 lint: venv
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	cargo run --quiet -p safeguard-cli -- template --check
+	cargo run --quiet -p safeguard-cli -- docs --check
 
 check: test
 	cargo fmt --all --check
@@ -71,6 +73,9 @@ endif
 template:
 	cargo run --quiet -p safeguard-cli -- template > infra/template.yaml
 	@echo "infra/template.yaml regenerated"
+
+docs:
+	cargo run --quiet -p safeguard-cli -- docs
 
 build: venv-build
 	@arch_flag=$$([ "$(ARCH)" = x86_64 ] && echo --x86-64 || echo --arm64); \

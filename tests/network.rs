@@ -224,8 +224,47 @@ async fn default_security_group_rules() {
     assert_eq!(alerts.len(), 1);
     assert_eq!(attribute(&alerts[0], "control"), "sg-default-has-rules");
 
-    let again = engine.handle(event).await;
+    let again = engine.handle(event.clone()).await;
     assert!(again.iter().all(|o| o.status == Status::Compliant), "{again:?}");
+    env.no_more_alerts().await;
+
+    // Dry-run, exemption, failed call, own role: the rule stays each time.
+    let rule = || permission("tcp", 443, 443, Some("10.20.0.0/16"), None);
+    authorize(&env.clients, &group, vec![rule()]).await.expect("rule");
+    let default_group = |outcomes: Vec<safeguard::Outcome>| {
+        outcomes
+            .into_iter()
+            .find(|o| o.control.as_deref() == Some("sg-default-has-rules"))
+            .expect("outcome")
+    };
+    let dry = default_group(
+        env.engine(&FUNCTION, env.config(Mode::DryRun))
+            .handle(event.clone())
+            .await,
+    );
+    assert_eq!(dry.status, Status::WouldRemediate, "{}", dry.detail);
+    assert_eq!(rules(&env.clients, &group).await.len(), 1);
+    assert_eq!(attribute(&env.alerts(1).await[0], "status"), "would_remediate");
+
+    tag_ec2(
+        env.clients.clone(),
+        group.clone(),
+        "safeguard:exempt",
+        "vendor appliance, CHG-91",
+    )
+    .await;
+    let exempt = default_group(engine.handle(event.clone()).await);
+    assert_eq!(exempt.status, Status::Exempt, "{}", exempt.detail);
+    assert!(exempt.detail.contains("CHG-91"));
+    assert_eq!(rules(&env.clients, &group).await.len(), 1);
+    assert_eq!(attribute(&env.alerts(1).await[0], "status"), "exempt");
+
+    for variant in [failed_call(event.clone()), by_own_role(event)] {
+        for o in engine.handle(variant).await {
+            assert_eq!(o.status, Status::Ignored, "{}", o.detail);
+        }
+    }
+    assert_eq!(rules(&env.clients, &group).await.len(), 1);
     env.no_more_alerts().await;
 }
 

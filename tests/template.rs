@@ -88,3 +88,17 @@ fn committed_template_is_the_generated_one() {
     let generated = template::render(&functions()).expect("render");
     assert!(text == generated, "infra/template.yaml is stale: run `make template`");
 }
+
+#[test]
+fn readme_tables_are_the_generated_ones() {
+    let readme = std::fs::read_to_string(repo_root().join(safeguard_cli::docs::PATH)).expect("README");
+    let tables = safeguard_cli::docs::tables(&functions());
+    let expected = safeguard_cli::docs::splice(&readme, &tables).expect("markers");
+    assert!(expected == readme, "README.md's tables are stale: run `make docs`");
+    // Every control of every function is in the table, by id.
+    for f in functions() {
+        for d in f.declarations() {
+            assert!(readme.contains(&format!("`{}`", d.id)), "{} missing from README", d.id);
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! layer over `shared`; the Makefile targets wrap it.
 
 pub mod demo;
+pub mod docs;
 pub mod emulator;
 pub mod report;
 pub mod router;

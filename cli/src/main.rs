@@ -4,7 +4,7 @@ use safeguard::{Aws, Config, Error, Mode, Notifier, Status, TrailEvent};
 use safeguard_cli::emulator::{aws_config, create_topic, emulator_config};
 use safeguard_cli::report::{json_line, text_block};
 use safeguard_cli::router::{event_files, load_event, Router};
-use safeguard_cli::{demo, functions, seed, template};
+use safeguard_cli::{demo, docs, functions, seed, template};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,6 +12,7 @@ const USAGE: &str = "usage:
   safeguard replay <event.json|dir> [--mode remediate|dry-run] [--format text|json] [--target emulator|aws] [--seed]
   safeguard demo [--events DIR]
   safeguard template [--check]
+  safeguard docs [--check]
   safeguard topic [NAME]
 
 replay   sends events through the routing the deployed rules use, into the real handlers.
@@ -20,6 +21,8 @@ replay   sends events through the routing the deployed rules use, into the real 
 demo     misconfigures the emulator, replays every sample event, prints the alerts received.
 template prints the CloudFormation template derived from the controls (--check compares it
          with infra/template.yaml).
+docs     rewrites the README's tables of controls and settings from the declarations
+         (--check only compares).
 topic    creates an alert topic in the emulator and prints its ARN (for `make invoke`).";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,7 @@ async fn main() -> ExitCode {
             demo::run(Path::new(&dir)).await
         }
         Some("template") => template_cmd(args.iter().any(|a| a == "--check")),
+        Some("docs") => docs_cmd(args.iter().any(|a| a == "--check")),
         Some("topic") => topic(args.get(1).map(String::as_str).unwrap_or("safeguard-alerts")).await,
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -90,6 +94,26 @@ fn template_cmd(check: bool) -> Result<bool, Error> {
         );
         Ok(false)
     }
+}
+
+fn docs_cmd(check: bool) -> Result<bool, Error> {
+    let readme =
+        std::fs::read_to_string(docs::PATH).map_err(|e| Error::Config(format!("cannot read {}: {e}", docs::PATH)))?;
+    let updated = docs::splice(&readme, &docs::tables(&functions()))?;
+    if updated == readme {
+        println!("{}'s tables match the controls' declarations", docs::PATH);
+        return Ok(true);
+    }
+    if check {
+        eprintln!(
+            "{}'s tables differ from the controls' declarations: run `make docs`",
+            docs::PATH
+        );
+        return Ok(false);
+    }
+    std::fs::write(docs::PATH, updated).map_err(|e| Error::Config(format!("cannot write {}: {e}", docs::PATH)))?;
+    println!("{} tables regenerated", docs::PATH);
+    Ok(true)
 }
 
 async fn topic(name: &str) -> Result<bool, Error> {

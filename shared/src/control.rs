@@ -124,6 +124,12 @@ pub trait Control: Send + Sync {
 
     /// What `fix` would do, for dry-run alerts.
     fn planned_fix(&self) -> &'static str;
+
+    /// Controls that only report, whatever the mode: a fix would be unsafe
+    /// or the change may be intended. Their `fix` returns `Withheld`.
+    fn notify_only(&self) -> bool {
+        false
+    }
 }
 
 /// One deployable Lambda: a name and its controls.

@@ -204,4 +204,8 @@ impl Control for KeyDisabled {
     fn planned_fix(&self) -> &'static str {
         "report it (notify-only: a disabled key may be intended)"
     }
+
+    fn notify_only(&self) -> bool {
+        true
+    }
 }

@@ -489,6 +489,7 @@ impl Control for UnencryptedVolume {
     }
 
     fn planned_fix(&self) -> &'static str {
-        "replace the volume with an encrypted copy (snapshot, encrypted copy, new volume; original deleted)"
+        "replace the volume with an encrypted copy (snapshot, encrypted copy, new volume; original deleted); \
+         an attached volume only with ATTACHED_VOLUME_ACTION=swap, else it is reported"
     }
 }
