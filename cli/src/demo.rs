@@ -12,13 +12,29 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Settings of the demo deployment that differ from the defaults, with why.
-const DEMO_SETTINGS: &[(&str, (&str, &str))] = &[(
-    "REQUIRE_SSE_KMS",
+const DEMO_SETTINGS: &[(&str, &str, &str)] = &[
     (
+        "REQUIRE_SSE_KMS",
         "true",
         "buckets must use SSE-KMS, so the S3 default-encryption control has something to enforce",
     ),
-)];
+    (
+        "REQUIRED_TRAIL",
+        "phi-audit-trail",
+        "the trail that must exist, recreated when deleted",
+    ),
+    ("TRAIL_BUCKET", "phi-audit-logs", "where a recreated trail delivers"),
+    (
+        "ACCESS_LOG_BUCKET",
+        "phi-audit-logs",
+        "where restored S3 server access logs go",
+    ),
+    (
+        "FLOW_LOG_DESTINATION",
+        "arn:aws:s3:::phi-audit-logs",
+        "where recreated VPC flow logs go",
+    ),
+];
 
 pub async fn run(events_dir: &Path) -> Result<bool, Error> {
     let sdk = emulator_config().await?;
@@ -50,14 +66,11 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
         topic_arn: Some(topic.clone()),
         ..Config::from_env()?
     };
-    println!(
-        "The demo deployment sets {}.\n",
-        DEMO_SETTINGS
-            .iter()
-            .map(|(k, v)| format!("{k}={} ({})", v.0, v.1))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("The demo deployment sets:");
+    for (key, value, why) in DEMO_SETTINGS {
+        println!("  {key}={value}  ({why})");
+    }
+    println!();
     let router = Router::with_settings(
         config,
         || Aws::new(sdk.clone()),
@@ -65,8 +78,8 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
         |key| {
             DEMO_SETTINGS
                 .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.0.to_string())
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, v, _)| v.to_string())
                 .or_else(|| std::env::var(key).ok())
         },
     )?;

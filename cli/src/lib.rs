@@ -8,6 +8,7 @@ pub mod emulator;
 pub mod report;
 pub mod router;
 pub mod seed;
+pub mod seed_audit;
 pub mod seed_ec2;
 pub mod seed_rds;
 pub mod template;
@@ -16,5 +17,10 @@ use safeguard::Function;
 
 /// Every deployable function. A new safeguard is added here once.
 pub fn functions() -> Vec<&'static Function> {
-    vec![&access_control::FUNCTION, &encryption::FUNCTION, &network::FUNCTION]
+    vec![
+        &access_control::FUNCTION,
+        &audit_logging::FUNCTION,
+        &encryption::FUNCTION,
+        &network::FUNCTION,
+    ]
 }

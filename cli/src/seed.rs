@@ -15,6 +15,9 @@ pub async fn seed(clients: &Clients, raw: &mut Value) -> Result<String, Error> {
         "ec2.amazonaws.com" => crate::seed_ec2::seed(clients, &event, raw).await,
         "kms.amazonaws.com" => seed_kms(clients, &event, raw).await,
         "rds.amazonaws.com" => crate::seed_rds::seed(clients, &event).await,
+        "cloudtrail.amazonaws.com" => crate::seed_audit::seed_cloudtrail(clients, &event).await,
+        "config.amazonaws.com" => crate::seed_audit::seed_config(clients, &event).await,
+        "logs.amazonaws.com" => crate::seed_audit::seed_logs(clients, &event).await,
         _ => seed_s3(clients, &event).await,
     }
 }
@@ -75,6 +78,7 @@ async fn seed_s3(clients: &Clients, event: &TrailEvent) -> Result<String, Error>
                 .during("s3:DeleteBucketPolicy")?;
             Ok(format!("bucket {b} has no bucket policy"))
         }
+        "PutBucketLogging" => crate::seed_audit::seed_bucket_logging(clients, need_bucket()?).await,
         "DeleteBucketEncryption" => {
             let b = need_bucket()?;
             ensure_bucket(clients, b).await?;

@@ -176,6 +176,10 @@ pub async fn seed(clients: &Clients, event: &TrailEvent, raw: &mut Value) -> Res
                 "unencrypted volume {volume} is attached to instance {instance} at {device}"
             ))
         }
+        "DeleteFlowLogs" => {
+            let (vpc, flow_logs) = crate::seed_audit::seed_deleted_flow_log(clients).await?;
+            Ok(format!("VPC {vpc} had its flow log {flow_logs} deleted"))
+        }
         "DisableEbsEncryptionByDefault" => {
             clients
                 .ec2()

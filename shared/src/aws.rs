@@ -64,6 +64,9 @@ pub struct Clients {
     ec2: OnceLock<aws_sdk_ec2::Client>,
     kms: OnceLock<aws_sdk_kms::Client>,
     rds: OnceLock<aws_sdk_rds::Client>,
+    cloudtrail: OnceLock<aws_sdk_cloudtrail::Client>,
+    config_service: OnceLock<aws_sdk_config::Client>,
+    logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
 }
 
 impl Clients {
@@ -76,6 +79,9 @@ impl Clients {
             ec2: OnceLock::new(),
             kms: OnceLock::new(),
             rds: OnceLock::new(),
+            cloudtrail: OnceLock::new(),
+            config_service: OnceLock::new(),
+            logs: OnceLock::new(),
         }
     }
 
@@ -131,6 +137,22 @@ impl Clients {
 
     pub fn rds(&self) -> &aws_sdk_rds::Client {
         self.rds.get_or_init(|| aws_sdk_rds::Client::new(&self.config))
+    }
+
+    pub fn cloudtrail(&self) -> &aws_sdk_cloudtrail::Client {
+        self.cloudtrail
+            .get_or_init(|| aws_sdk_cloudtrail::Client::new(&self.config))
+    }
+
+    /// AWS Config (the recorder), not to be confused with the SDK's configuration.
+    pub fn config_service(&self) -> &aws_sdk_config::Client {
+        self.config_service
+            .get_or_init(|| aws_sdk_config::Client::new(&self.config))
+    }
+
+    pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        self.logs
+            .get_or_init(|| aws_sdk_cloudwatchlogs::Client::new(&self.config))
     }
 }
 

@@ -301,15 +301,7 @@ impl ResourceKind for RdsResource {
     }
 
     async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
-        let id = self.paths.iter().flat_map(|p| event.strings_at(p)).next();
-        id.map(|id| vec![id]).ok_or_else(|| {
-            Error::Event(format!(
-                "{} event names no {} (looked at {})",
-                event.event_name(),
-                self.name,
-                self.paths.join(", ")
-            ))
-        })
+        first_at(event, self.paths, self.name)
     }
 
     fn permissions(&self) -> &'static [&'static str] {
@@ -357,3 +349,154 @@ pub static DB_CLUSTER_SNAPSHOT: RdsResource = RdsResource {
     paths: &["requestParameters/dBClusterSnapshotIdentifier"],
     arn_type: "cluster-snapshot",
 };
+
+/// The first string found at any of `paths`, or a clear event error.
+fn first_at(event: &TrailEvent, paths: &[&str], name: &str) -> Result<Vec<String>, Error> {
+    let id = paths.iter().flat_map(|p| event.strings_at(p)).next();
+    id.map(|id| vec![id]).ok_or_else(|| {
+        Error::Event(format!(
+            "{} event names no {name} (looked at {})",
+            event.event_name(),
+            paths.join(", ")
+        ))
+    })
+}
+
+/// A resource known by name that carries no tags (AWS Config's recorder and
+/// delivery channel): exempted through `EXEMPT_RESOURCES`.
+#[derive(Debug)]
+pub struct Named {
+    pub name: &'static str,
+    pub paths: &'static [&'static str],
+}
+
+#[async_trait]
+impl ResourceKind for Named {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        first_at(event, self.paths, self.name)
+    }
+}
+
+pub static CONFIG_RECORDER: Named = Named {
+    name: "AWS Config recorder",
+    paths: &["requestParameters/configurationRecorderName"],
+};
+
+pub static DELIVERY_CHANNEL: Named = Named {
+    name: "AWS Config delivery channel",
+    paths: &["requestParameters/deliveryChannelName"],
+};
+
+/// A CloudTrail trail, by the name or ARN the call gave.
+#[derive(Debug)]
+pub struct Trail;
+
+impl Trail {
+    pub fn arn(resource: &Resource) -> String {
+        if resource.id.starts_with("arn:") {
+            return resource.id.clone();
+        }
+        format!(
+            "arn:aws:cloudtrail:{}:{}:trail/{}",
+            resource.region, resource.account, resource.id
+        )
+    }
+}
+
+#[async_trait]
+impl ResourceKind for Trail {
+    fn name(&self) -> &'static str {
+        "CloudTrail trail"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        first_at(event, &["requestParameters/name"], self.name())
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["cloudtrail:ListTags"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let out = clients
+            .cloudtrail()
+            .list_tags()
+            .resource_id_list(Trail::arn(resource))
+            .send()
+            .await
+            .during("cloudtrail:ListTags");
+        match out {
+            Ok(out) => Ok(out
+                .resource_tag_list()
+                .iter()
+                .flat_map(|r| r.tags_list())
+                .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
+                .collect()),
+            // A deleted trail has no tags left to exempt it.
+            Err(e) if e.kind() == Some(crate::error::AwsErrorKind::NotFound) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A CloudWatch Logs log group.
+#[derive(Debug)]
+pub struct LogGroup;
+
+#[async_trait]
+impl ResourceKind for LogGroup {
+    fn name(&self) -> &'static str {
+        "log group"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        first_at(event, &["requestParameters/logGroupName"], self.name())
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["logs:ListTagsForResource"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let arn = format!(
+            "arn:aws:logs:{}:{}:log-group:{}",
+            resource.region, resource.account, resource.id
+        );
+        let out = clients
+            .logs()
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .during("logs:ListTagsForResource")?;
+        Ok(out
+            .tags()
+            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+}
+
+/// Every VPC of the event's region: a deleted flow log names no VPC, so each
+/// VPC is checked for one.
+pub static VPC: Ec2Resource = Ec2Resource {
+    name: "VPC",
+    paths: &[],
+    lookup: Some(all_vpcs),
+    permissions: &["ec2:DescribeTags", "ec2:DescribeVpcs"],
+};
+
+fn all_vpcs(ec2: aws_sdk_ec2::Client, _ids: Vec<String>) -> LookupFuture {
+    Box::pin(async move {
+        let mut vpcs = Vec::new();
+        let mut pages = ec2.describe_vpcs().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.during("ec2:DescribeVpcs")?;
+            vpcs.extend(page.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)));
+        }
+        Ok(vpcs)
+    })
+}

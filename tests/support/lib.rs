@@ -128,8 +128,9 @@ pub type Done = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 pub type Tagger = fn(Arc<Clients>, String, &'static str, &'static str) -> Done;
 
 /// Request parameters naming resources that seeding creates under that name.
-const NAMED_BY_THE_EVENT: [&str; 4] = [
+const NAMED_BY_THE_EVENT: [&str; 5] = [
     "bucketName",
+    "logGroupName",
     "dBInstanceIdentifier",
     "dBSnapshotIdentifier",
     "dBClusterSnapshotIdentifier",
@@ -152,7 +153,8 @@ impl Lifecycle {
     /// The sample, seeded; a resource it names gets a name of its own.
     async fn seeded(&self, env: &TestEnv) -> Value {
         let mut event = sample(self.file);
-        for key in NAMED_BY_THE_EVENT {
+        let trail = event["detail"]["eventSource"] == "cloudtrail.amazonaws.com";
+        for key in NAMED_BY_THE_EVENT.iter().chain(trail.then_some(&"name")) {
             if event["detail"]["requestParameters"][key].is_string() {
                 event["detail"]["requestParameters"][key] = unique("lc").into();
             }
