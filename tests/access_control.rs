@@ -9,8 +9,6 @@ use serde_json::Value;
 use std::sync::Arc;
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
-const ACCOUNT: &str = "123456789012";
-
 #[derive(Clone, Copy, Debug)]
 enum Probe {
     Acl,
@@ -438,44 +436,6 @@ async fn account_public_access_block() {
 }
 
 // EBS snapshots, AMIs and RDS: each seeding creates its own resource.
-
-fn tag_ec2(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move {
-        let tag = aws_sdk_ec2::types::Tag::builder().key(key).value(value).build();
-        c.ec2().create_tags().resources(id).tags(tag).send().await.expect("tag");
-    })
-}
-
-async fn tag_rds_arn(c: &Clients, arn: String, key: &str, value: &str) {
-    let tag = aws_sdk_rds::types::Tag::builder().key(key).value(value).build();
-    c.rds()
-        .add_tags_to_resource()
-        .resource_name(arn)
-        .tags(tag)
-        .send()
-        .await
-        .expect("tag");
-}
-
-fn tag_db(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move { tag_rds_arn(&c, format!("arn:aws:rds:us-east-1:{ACCOUNT}:db:{id}"), key, value).await })
-}
-
-fn tag_db_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move { tag_rds_arn(&c, format!("arn:aws:rds:us-east-1:{ACCOUNT}:snapshot:{id}"), key, value).await })
-}
-
-fn tag_cluster_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move {
-        tag_rds_arn(
-            &c,
-            format!("arn:aws:rds:us-east-1:{ACCOUNT}:cluster-snapshot:{id}"),
-            key,
-            value,
-        )
-        .await
-    })
-}
 
 /// Group and account shares of an EBS snapshot.
 async fn snapshot_shares(c: &Clients, id: &str) -> (bool, Vec<String>) {

@@ -7,8 +7,6 @@ use safeguard_cli::seed_audit::{seed_deleted_flow_log, LOG_BUCKET};
 use safeguard_tests::*;
 use std::sync::Arc;
 
-const ACCOUNT: &str = "123456789012";
-
 fn trail_arn(id: &str) -> String {
     if id.starts_with("arn:") {
         id.to_string()
@@ -148,38 +146,6 @@ async fn deleted_trail_is_recreated_only_when_required() {
     env.no_more_alerts().await;
 }
 
-/// Adds a tag, keeping the bucket's others (the must-log tag among them).
-fn tag_bucket_keeping(c: Arc<Clients>, bucket: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move {
-        let mut tags = c
-            .s3()
-            .get_bucket_tagging()
-            .bucket(&bucket)
-            .send()
-            .await
-            .map(|t| t.tag_set().to_vec())
-            .unwrap_or_default();
-        tags.push(
-            aws_sdk_s3::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .expect("tag"),
-        );
-        let tagging = aws_sdk_s3::types::Tagging::builder()
-            .set_tag_set(Some(tags))
-            .build()
-            .expect("tagging");
-        c.s3()
-            .put_bucket_tagging()
-            .bucket(bucket)
-            .tagging(tagging)
-            .send()
-            .await
-            .expect("tag");
-    })
-}
-
 fn not_logging_access(c: Arc<Clients>, bucket: String) -> Check {
     Box::pin(async move {
         let out = c
@@ -202,7 +168,7 @@ async fn bucket_access_logging_turned_off() {
         not_logging_access,
         &[("ACCESS_LOG_BUCKET", LOG_BUCKET)],
     )
-    .run(tag_bucket_keeping)
+    .run(tag_bucket)
     .await;
 }
 

@@ -4,27 +4,13 @@
 //! policies merged without losing a statement.
 
 use aws_sdk_ec2::operation::copy_snapshot::CopySnapshotInput;
-use aws_sdk_ec2::types::{Filter, Tag, Volume};
+use aws_sdk_ec2::types::{Filter, Volume};
 use encryption::FUNCTION;
 use safeguard::{Clients, Mode, Settings, Status};
 use safeguard_cli::seed_ec2::{create_volume, instance_zone, run_instances};
 use safeguard_tests::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-const ACCOUNT: &str = "123456789012";
-
-fn tag_ec2(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move {
-        c.ec2()
-            .create_tags()
-            .resources(id)
-            .tags(Tag::builder().key(key).value(value).build())
-            .send()
-            .await
-            .expect("tag");
-    })
-}
 
 fn tag_bucket(c: Arc<Clients>, bucket: String, key: &'static str, value: &'static str) -> Done {
     Box::pin(async move {

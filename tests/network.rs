@@ -1,7 +1,7 @@
 //! The network safeguard against the emulator: each control's life, and the
 //! mixed security group where only the public admin rules may go.
 
-use aws_sdk_ec2::types::{Filter, SecurityGroupRule, Tag};
+use aws_sdk_ec2::types::{Filter, SecurityGroupRule};
 use network::FUNCTION;
 use safeguard::{Clients, Mode, Status};
 use safeguard_cli::seed_ec2::{authorize, permission};
@@ -22,18 +22,6 @@ async fn rules(c: &Clients, group: &str) -> Vec<SecurityGroupRule> {
 
 fn public(r: &SecurityGroupRule) -> bool {
     r.is_egress() == Some(false) && (r.cidr_ipv4() == Some("0.0.0.0/0") || r.cidr_ipv6() == Some("::/0"))
-}
-
-fn tag_ec2(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move {
-        c.ec2()
-            .create_tags()
-            .resources(id)
-            .tags(Tag::builder().key(key).value(value).build())
-            .send()
-            .await
-            .expect("tag");
-    })
 }
 
 fn open_admin_port(c: Arc<Clients>, group: String) -> Check {

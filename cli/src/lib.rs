@@ -9,6 +9,7 @@ pub mod report;
 pub mod router;
 pub mod seed;
 pub mod seed_audit;
+pub mod seed_backup;
 pub mod seed_ec2;
 pub mod seed_rds;
 pub mod template;
@@ -20,6 +21,7 @@ pub fn functions() -> Vec<&'static Function> {
     vec![
         &access_control::FUNCTION,
         &audit_logging::FUNCTION,
+        &backup_integrity::FUNCTION,
         &encryption::FUNCTION,
         &network::FUNCTION,
     ]

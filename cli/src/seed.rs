@@ -18,6 +18,8 @@ pub async fn seed(clients: &Clients, raw: &mut Value) -> Result<String, Error> {
         "cloudtrail.amazonaws.com" => crate::seed_audit::seed_cloudtrail(clients, &event).await,
         "config.amazonaws.com" => crate::seed_audit::seed_config(clients, &event).await,
         "logs.amazonaws.com" => crate::seed_audit::seed_logs(clients, &event).await,
+        "dynamodb.amazonaws.com" => crate::seed_backup::seed_dynamodb(clients, &event).await,
+        "backup.amazonaws.com" => crate::seed_backup::seed_backup(clients, &event).await,
         _ => seed_s3(clients, &event).await,
     }
 }
@@ -78,6 +80,7 @@ async fn seed_s3(clients: &Clients, event: &TrailEvent) -> Result<String, Error>
                 .during("s3:DeleteBucketPolicy")?;
             Ok(format!("bucket {b} has no bucket policy"))
         }
+        "PutBucketVersioning" => crate::seed_backup::seed_versioning(clients, need_bucket()?).await,
         "PutBucketLogging" => crate::seed_audit::seed_bucket_logging(clients, need_bucket()?).await,
         "DeleteBucketEncryption" => {
             let b = need_bucket()?;

@@ -16,14 +16,31 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
         "CreateDBInstance" | "ModifyDBInstance" => {
             let db = named("dBInstanceIdentifier")?;
             ensure_instance(rds, &db).await?;
+            let wanted = Wanted::from(event);
             rds.modify_db_instance()
                 .db_instance_identifier(&db)
-                .publicly_accessible(true)
+                .set_publicly_accessible(wanted.public)
+                .set_backup_retention_period(wanted.retention)
+                .set_deletion_protection(wanted.deletion_protection)
                 .apply_immediately(true)
                 .send()
                 .await
                 .during("rds:ModifyDBInstance")?;
-            Ok(format!("RDS instance {db} is publicly accessible"))
+            Ok(format!("RDS instance {db} {}", wanted.describe()))
+        }
+        "CreateDBCluster" | "ModifyDBCluster" => {
+            let cluster = named("dBClusterIdentifier")?;
+            ensure_cluster(rds, &cluster).await?;
+            let wanted = Wanted::from(event);
+            rds.modify_db_cluster()
+                .db_cluster_identifier(&cluster)
+                .set_backup_retention_period(wanted.retention)
+                .set_deletion_protection(wanted.deletion_protection)
+                .apply_immediately(true)
+                .send()
+                .await
+                .during("rds:ModifyDBCluster")?;
+            Ok(format!("RDS cluster {cluster} {}", wanted.describe()))
         }
         "ModifyDBSnapshotAttribute" => {
             let snapshot = named("dBSnapshotIdentifier")?;
@@ -53,17 +70,7 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
         "ModifyDBClusterSnapshotAttribute" => {
             let snapshot = named("dBClusterSnapshotIdentifier")?;
             let cluster = format!("{snapshot}-cluster");
-            let created = rds
-                .create_db_cluster()
-                .db_cluster_identifier(&cluster)
-                .engine("aurora-postgresql")
-                .master_username("phiadmin")
-                .master_user_password("seeded-only-in-the-emulator")
-                .storage_encrypted(true)
-                .send()
-                .await
-                .during("rds:CreateDBCluster");
-            tolerate(created, "DBClusterAlreadyExistsFault")?;
+            ensure_cluster(rds, &cluster).await?;
             let created = rds
                 .create_db_cluster_snapshot()
                 .db_cluster_identifier(&cluster)
@@ -87,7 +94,48 @@ pub async fn seed(clients: &Clients, event: &TrailEvent) -> Result<String, Error
     }
 }
 
-/// A small encrypted PostgreSQL instance, unless it exists already.
+/// What the event set, applied on top of a well-configured resource.
+struct Wanted {
+    public: Option<bool>,
+    retention: Option<i32>,
+    deletion_protection: Option<bool>,
+}
+
+impl Wanted {
+    fn from(event: &TrailEvent) -> Wanted {
+        let p = &event.call.request_parameters;
+        let flag = |k: &str| p.get(k).and_then(serde_json::Value::as_bool);
+        Wanted {
+            public: flag("publiclyAccessible"),
+            retention: p
+                .get("backupRetentionPeriod")
+                .and_then(serde_json::Value::as_i64)
+                .map(|d| d as i32),
+            deletion_protection: flag("deletionProtection"),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut said = Vec::new();
+        if let Some(public) = self.public {
+            said.push(if public {
+                "is publicly accessible".to_string()
+            } else {
+                "is private".to_string()
+            });
+        }
+        if let Some(days) = self.retention {
+            said.push(format!("keeps backups {days} days"));
+        }
+        if let Some(on) = self.deletion_protection {
+            said.push(format!("has deletion protection {}", if on { "on" } else { "off" }));
+        }
+        said.join(", ")
+    }
+}
+
+/// A small encrypted PostgreSQL instance with a week of backups and deletion
+/// protection, unless it exists already.
 async fn ensure_instance(rds: &Client, db: &str) -> Result<(), Error> {
     let created = rds
         .create_db_instance()
@@ -98,10 +146,29 @@ async fn ensure_instance(rds: &Client, db: &str) -> Result<(), Error> {
         .master_username("phiadmin")
         .master_user_password("seeded-only-in-the-emulator")
         .storage_encrypted(true)
+        .backup_retention_period(7)
+        .deletion_protection(true)
         .send()
         .await
         .during("rds:CreateDBInstance");
     tolerate(created, "DBInstanceAlreadyExists")
+}
+
+/// An encrypted Aurora PostgreSQL cluster, like `ensure_instance`.
+async fn ensure_cluster(rds: &Client, cluster: &str) -> Result<(), Error> {
+    let created = rds
+        .create_db_cluster()
+        .db_cluster_identifier(cluster)
+        .engine("aurora-postgresql")
+        .master_username("phiadmin")
+        .master_user_password("seeded-only-in-the-emulator")
+        .storage_encrypted(true)
+        .backup_retention_period(7)
+        .deletion_protection(true)
+        .send()
+        .await
+        .during("rds:CreateDBCluster");
+    tolerate(created, "DBClusterAlreadyExistsFault")
 }
 
 /// Success, or the one error that means the resource is there already.

@@ -22,6 +22,12 @@ impl Aws {
     }
 
     pub fn new(base: SdkConfig) -> Aws {
+        // An endpoint other than AWS is the local emulator: absorb its quirks.
+        let base = if base.endpoint_url().is_some() && base.http_client().is_none() {
+            base.to_builder().http_client(crate::emulator_quirks::client()).build()
+        } else {
+            base
+        };
         Aws {
             base,
             regions: Mutex::new(HashMap::new()),
@@ -67,6 +73,8 @@ pub struct Clients {
     cloudtrail: OnceLock<aws_sdk_cloudtrail::Client>,
     config_service: OnceLock<aws_sdk_config::Client>,
     logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    backup: OnceLock<aws_sdk_backup::Client>,
 }
 
 impl Clients {
@@ -82,6 +90,8 @@ impl Clients {
             cloudtrail: OnceLock::new(),
             config_service: OnceLock::new(),
             logs: OnceLock::new(),
+            dynamodb: OnceLock::new(),
+            backup: OnceLock::new(),
         }
     }
 
@@ -148,6 +158,20 @@ impl Clients {
     pub fn config_service(&self) -> &aws_sdk_config::Client {
         self.config_service
             .get_or_init(|| aws_sdk_config::Client::new(&self.config))
+    }
+
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamodb
+            .get_or_init(|| aws_sdk_dynamodb::Client::new(&self.config))
+    }
+
+    pub fn backup(&self) -> &aws_sdk_backup::Client {
+        self.backup.get_or_init(|| aws_sdk_backup::Client::new(&self.config))
+    }
+
+    /// Use this AWS Backup client instead of building one (tests mock what the emulator lacks).
+    pub fn preset_backup(&self, client: aws_sdk_backup::Client) -> bool {
+        self.backup.set(client).is_ok()
     }
 
     pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {

@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod config;
 pub mod control;
+mod emulator_quirks;
 pub mod engine;
 pub mod error;
 pub mod event;
@@ -11,6 +12,7 @@ pub mod lambda;
 pub mod notify;
 pub mod outcome;
 pub mod pattern;
+pub mod policy;
 pub mod resources;
 pub mod settings;
 

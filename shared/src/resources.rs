@@ -500,3 +500,93 @@ fn all_vpcs(ec2: aws_sdk_ec2::Client, _ids: Vec<String>) -> LookupFuture {
         Ok(vpcs)
     })
 }
+
+pub static DB_CLUSTER: RdsResource = RdsResource {
+    name: "RDS cluster",
+    paths: &[
+        "requestParameters/dBClusterIdentifier",
+        "responseElements/dBClusterIdentifier",
+    ],
+    arn_type: "cluster",
+};
+
+/// A DynamoDB table.
+#[derive(Debug)]
+pub struct DynamoTable;
+
+#[async_trait]
+impl ResourceKind for DynamoTable {
+    fn name(&self) -> &'static str {
+        "DynamoDB table"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        first_at(event, &["requestParameters/tableName"], self.name())
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["dynamodb:ListTagsOfResource"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let arn = format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            resource.region, resource.account, resource.id
+        );
+        let out = clients
+            .dynamodb()
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .during("dynamodb:ListTagsOfResource")?;
+        Ok(out
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect())
+    }
+}
+
+/// An AWS Backup vault.
+#[derive(Debug)]
+pub struct BackupVault;
+
+#[async_trait]
+impl ResourceKind for BackupVault {
+    fn name(&self) -> &'static str {
+        "backup vault"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        first_at(event, &["requestParameters/backupVaultName"], self.name())
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["backup:DescribeBackupVault", "backup:ListTags"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let vault = clients
+            .backup()
+            .describe_backup_vault()
+            .backup_vault_name(&resource.id)
+            .send()
+            .await
+            .during("backup:DescribeBackupVault")?;
+        let Some(arn) = vault.backup_vault_arn() else {
+            return Ok(Vec::new());
+        };
+        let out = clients
+            .backup()
+            .list_tags()
+            .resource_arn(arn)
+            .send()
+            .await
+            .during("backup:ListTags")?;
+        Ok(out
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+}

@@ -2,6 +2,8 @@
 //! topic and inbox and its own resource names, so tests run in parallel
 //! against one emulator without seeing each other.
 
+pub mod mocked;
+
 use aws_config::SdkConfig;
 use safeguard::{Aws, Clients, Config, Engine, Mode, SnsNotifier};
 use safeguard_cli::emulator::{create_topic, emulator_config, Inbox, Received};
@@ -128,12 +130,15 @@ pub type Done = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 pub type Tagger = fn(Arc<Clients>, String, &'static str, &'static str) -> Done;
 
 /// Request parameters naming resources that seeding creates under that name.
-const NAMED_BY_THE_EVENT: [&str; 5] = [
+const NAMED_BY_THE_EVENT: [&str; 8] = [
     "bucketName",
     "logGroupName",
     "dBInstanceIdentifier",
     "dBSnapshotIdentifier",
     "dBClusterSnapshotIdentifier",
+    "dBClusterIdentifier",
+    "tableName",
+    "backupVaultName",
 ];
 
 /// One control's whole life against the emulator, for controls whose
@@ -308,4 +313,77 @@ impl<T: Clone + Send + Sync + std::fmt::Debug + 'static> aws_smithy_runtime_api:
         }
         Ok(())
     }
+}
+
+/// The account the emulator's test credentials act in.
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn tag_ec2(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    Box::pin(async move {
+        let tag = aws_sdk_ec2::types::Tag::builder().key(key).value(value).build();
+        c.ec2().create_tags().resources(id).tags(tag).send().await.expect("tag");
+    })
+}
+
+/// Adds a tag to a bucket, keeping its others.
+pub fn tag_bucket(c: Arc<Clients>, bucket: String, key: &'static str, value: &'static str) -> Done {
+    Box::pin(async move {
+        let mut tags = c
+            .s3()
+            .get_bucket_tagging()
+            .bucket(&bucket)
+            .send()
+            .await
+            .map(|t| t.tag_set().to_vec())
+            .unwrap_or_default();
+        tags.push(
+            aws_sdk_s3::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .expect("tag"),
+        );
+        let tagging = aws_sdk_s3::types::Tagging::builder()
+            .set_tag_set(Some(tags))
+            .build()
+            .expect("tagging");
+        c.s3()
+            .put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .expect("tag");
+    })
+}
+
+pub async fn tag_rds_arn(c: &Clients, arn: String, key: &str, value: &str) {
+    let tag = aws_sdk_rds::types::Tag::builder().key(key).value(value).build();
+    c.rds()
+        .add_tags_to_resource()
+        .resource_name(arn)
+        .tags(tag)
+        .send()
+        .await
+        .expect("tag");
+}
+
+fn tag_rds(c: Arc<Clients>, kind: &'static str, id: String, key: &'static str, value: &'static str) -> Done {
+    Box::pin(async move { tag_rds_arn(&c, format!("arn:aws:rds:us-east-1:{ACCOUNT}:{kind}:{id}"), key, value).await })
+}
+
+pub fn tag_db(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    tag_rds(c, "db", id, key, value)
+}
+
+pub fn tag_db_cluster(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    tag_rds(c, "cluster", id, key, value)
+}
+
+pub fn tag_db_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    tag_rds(c, "snapshot", id, key, value)
+}
+
+pub fn tag_cluster_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
+    tag_rds(c, "cluster-snapshot", id, key, value)
 }

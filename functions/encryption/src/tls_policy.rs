@@ -2,27 +2,10 @@
 //! fields, odd shapes (a lone statement object, `Principal` as a string, an
 //! object or a list) and every original statement survive the merge.
 
+use safeguard::policy::{as_list, is_everyone, statements};
 use serde_json::{json, Map, Value};
 
 pub const SID: &str = "SafeguardDenyInsecureTransport";
-
-fn as_list(v: Option<&Value>) -> Vec<&Value> {
-    match v {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(other) => vec![other],
-        None => Vec::new(),
-    }
-}
-
-fn is_everyone(principal: Option<&Value>) -> bool {
-    match principal {
-        Some(Value::String(s)) => s == "*",
-        Some(Value::Object(m)) => m
-            .iter()
-            .any(|(k, v)| k == "AWS" && as_list(Some(v)).iter().any(|p| p.as_str() == Some("*"))),
-        _ => false,
-    }
-}
 
 fn covers_all_s3(action: Option<&Value>) -> bool {
     as_list(action).iter().any(|a| matches!(a.as_str(), Some("*" | "s3:*")))
@@ -49,7 +32,7 @@ fn denies_plain_http(condition: Option<&Value>) -> bool {
 
 /// Does the policy deny every S3 action to everyone over plain HTTP?
 pub fn has_tls_deny(policy: &Value) -> bool {
-    as_list(policy.get("Statement")).iter().any(|s| {
+    statements(policy).iter().any(|s| {
         s.get("Effect").and_then(Value::as_str) == Some("Deny")
             && is_everyone(s.get("Principal"))
             && covers_all_s3(s.get("Action"))

@@ -2,55 +2,29 @@
 //! throttling), through `aws-smithy-mocks` behind a real SDK client.
 
 use access_control::FUNCTION;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_s3::operation::get_bucket_acl::{GetBucketAclError, GetBucketAclOutput};
 use aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingError;
 use aws_sdk_s3::operation::put_bucket_acl::PutBucketAclError;
 use aws_sdk_s3::types::{Grant, Grantee, Owner, Permission, Type};
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::Rule;
 use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
-use safeguard::{Alert, Aws, Config, Engine, Error, Notifier, Status};
+use safeguard::{Aws, Config, Engine, Status};
+use safeguard_tests::mocked::*;
+use safeguard_tests::sample;
 use serde_json::Value;
-use std::sync::Mutex;
-
-#[derive(Default)]
-struct Recorder(Mutex<Vec<Alert>>);
-
-#[safeguard::async_trait]
-impl Notifier for &Recorder {
-    async fn publish(&self, alert: &Alert) -> Result<(), Error> {
-        self.0.lock().expect("lock").push(alert.clone());
-        Ok(())
-    }
-}
-
-fn sdk() -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "a", "b", None, None, "test",
-        )))
-        .build()
-}
 
 fn mocked_s3(rules: &[&Rule]) -> aws_sdk_s3::Client {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for rule in rules {
-        interceptor = interceptor.with_rule(rule);
-    }
-    let config = aws_sdk_s3::config::Builder::from(&sdk())
+    let config = aws_sdk_s3::config::Builder::from(&offline_sdk())
         .retry_config(RetryConfig::disabled())
         .http_client(create_mock_http_client())
-        .interceptor(interceptor)
+        .interceptor(interceptor(rules))
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
 
 fn engine(recorder: &Recorder, s3: aws_sdk_s3::Client) -> Engine<&Recorder> {
-    let aws = Aws::new(sdk());
+    let aws = Aws::new(offline_sdk());
     assert!(aws.clients("us-east-1").preset_s3(s3));
     let config = Config {
         role_arn: Some("arn:aws:iam::123456789012:role/safeguard-access-control-us-east-1".into()),
@@ -73,11 +47,7 @@ fn public_acl() -> GetBucketAclOutput {
 }
 
 fn event() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/access-control/put-bucket-acl-all-users.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json")
+    sample("access-control/put-bucket-acl-all-users.json")
 }
 
 fn error_meta(code: &str, message: &str) -> ErrorMetadata {
@@ -102,7 +72,7 @@ async fn access_denied_on_the_fix_names_the_permission_and_role() {
     assert!(detail.contains("role/safeguard-access-control-us-east-1"), "{detail}");
     assert_eq!(denied.num_calls(), 1);
 
-    let alerts = recorder.0.lock().expect("lock");
+    let alerts = recorder.alerts();
     assert_eq!(alerts.len(), 1, "a failed fix must alert");
     assert!(
         alerts[0]
