@@ -12,6 +12,7 @@ pub mod seed_audit;
 pub mod seed_backup;
 pub mod seed_ec2;
 pub mod seed_rds;
+pub mod seed_threat;
 pub mod template;
 
 use safeguard::Function;
@@ -24,5 +25,6 @@ pub fn functions() -> Vec<&'static Function> {
         &backup_integrity::FUNCTION,
         &encryption::FUNCTION,
         &network::FUNCTION,
+        &threat_detection::FUNCTION,
     ]
 }

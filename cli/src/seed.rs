@@ -20,6 +20,10 @@ pub async fn seed(clients: &Clients, raw: &mut Value) -> Result<String, Error> {
         "logs.amazonaws.com" => crate::seed_audit::seed_logs(clients, &event).await,
         "dynamodb.amazonaws.com" => crate::seed_backup::seed_dynamodb(clients, &event).await,
         "backup.amazonaws.com" => crate::seed_backup::seed_backup(clients, &event).await,
+        "guardduty.amazonaws.com" => crate::seed_threat::seed_guardduty(clients, &event, raw).await,
+        "securityhub.amazonaws.com" => crate::seed_threat::seed_securityhub(clients).await,
+        "inspector2.amazonaws.com" => crate::seed_threat::seed_inspector(clients, &event).await,
+        "events.amazonaws.com" => crate::seed_threat::seed_rule(clients, &event).await,
         _ => seed_s3(clients, &event).await,
     }
 }

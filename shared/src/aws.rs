@@ -75,6 +75,11 @@ pub struct Clients {
     logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
     backup: OnceLock<aws_sdk_backup::Client>,
+    guardduty: OnceLock<aws_sdk_guardduty::Client>,
+    securityhub: OnceLock<aws_sdk_securityhub::Client>,
+    inspector2: OnceLock<aws_sdk_inspector2::Client>,
+    eventbridge: OnceLock<aws_sdk_eventbridge::Client>,
+    iam: OnceLock<aws_sdk_iam::Client>,
 }
 
 impl Clients {
@@ -92,6 +97,11 @@ impl Clients {
             logs: OnceLock::new(),
             dynamodb: OnceLock::new(),
             backup: OnceLock::new(),
+            guardduty: OnceLock::new(),
+            securityhub: OnceLock::new(),
+            inspector2: OnceLock::new(),
+            eventbridge: OnceLock::new(),
+            iam: OnceLock::new(),
         }
     }
 
@@ -172,6 +182,31 @@ impl Clients {
     /// Use this AWS Backup client instead of building one (tests mock what the emulator lacks).
     pub fn preset_backup(&self, client: aws_sdk_backup::Client) -> bool {
         self.backup.set(client).is_ok()
+    }
+
+    pub fn guardduty(&self) -> &aws_sdk_guardduty::Client {
+        self.guardduty
+            .get_or_init(|| aws_sdk_guardduty::Client::new(&self.config))
+    }
+
+    pub fn securityhub(&self) -> &aws_sdk_securityhub::Client {
+        self.securityhub
+            .get_or_init(|| aws_sdk_securityhub::Client::new(&self.config))
+    }
+
+    pub fn inspector2(&self) -> &aws_sdk_inspector2::Client {
+        self.inspector2
+            .get_or_init(|| aws_sdk_inspector2::Client::new(&self.config))
+    }
+
+    pub fn eventbridge(&self) -> &aws_sdk_eventbridge::Client {
+        self.eventbridge
+            .get_or_init(|| aws_sdk_eventbridge::Client::new(&self.config))
+    }
+
+    /// IAM is global: its endpoint is the same from every region.
+    pub fn iam(&self) -> &aws_sdk_iam::Client {
+        self.iam.get_or_init(|| aws_sdk_iam::Client::new(&self.config))
     }
 
     pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {

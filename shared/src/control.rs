@@ -6,7 +6,7 @@
 
 use crate::aws::Clients;
 use crate::error::Error;
-use crate::event::API_CALL_DETAIL_TYPE;
+use crate::event::{detail_type, TrailEvent};
 use crate::resources::ResourceKind;
 use crate::settings::{Setting, Settings};
 use async_trait::async_trait;
@@ -62,10 +62,14 @@ pub struct Declaration {
 }
 
 /// What a control works with: the clients for the event's account and
-/// region, and the function's settings.
+/// region, the function's settings, and the event itself (for controls
+/// where the call is the finding: a sign-in, say).
 pub struct Ctx<'a> {
     pub clients: &'a Clients,
     pub settings: &'a Settings,
+    pub event: &'a TrailEvent,
+    /// Names of Safeguard's own roles (and rules) start with it.
+    pub role_prefix: &'a str,
 }
 
 /// What `fix` did.
@@ -214,7 +218,7 @@ pub fn eventbridge_source(event_source: &str) -> String {
 pub fn event_pattern(event_source: &str, event_names: &BTreeSet<&str>, role_prefix: &str) -> Value {
     json!({
         "source": [eventbridge_source(event_source)],
-        "detail-type": [API_CALL_DETAIL_TYPE],
+        "detail-type": [detail_type(event_source)],
         "detail": {
             "eventSource": [event_source],
             "eventName": event_names.iter().collect::<Vec<_>>(),

@@ -144,17 +144,19 @@ impl<N: Notifier> Engine<N> {
                 account: event.account(),
                 region: event.region(),
             };
-            outcomes.push(self.run_on(control, o, &resource).await);
+            outcomes.push(self.run_on(control, event, o, &resource).await);
         }
         outcomes
     }
 
-    async fn run_on(&self, control: &dyn Control, mut o: Outcome, resource: &Resource) -> Outcome {
+    async fn run_on(&self, control: &dyn Control, event: &TrailEvent, mut o: Outcome, resource: &Resource) -> Outcome {
         let kind = control.declaration().resource.name();
         let clients = self.aws.clients(&resource.region);
         let ctx = Ctx {
             clients: &clients,
             settings: &self.settings,
+            event,
+            role_prefix: &self.config.role_prefix,
         };
 
         let before = match control.check(&ctx, resource).await {

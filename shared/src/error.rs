@@ -78,6 +78,19 @@ impl Error {
         }
     }
 
+    /// For services that say "not found" with a code of their own (GuardDuty
+    /// answers BadRequestException for a deleted detector): those codes mean
+    /// the resource is gone.
+    pub fn gone_if(self, codes: &[&str]) -> Error {
+        match self {
+            Error::Aws(mut e) if codes.contains(&e.code.as_str()) => {
+                e.kind = AwsErrorKind::NotFound;
+                Error::Aws(e)
+            }
+            other => other,
+        }
+    }
+
     pub fn kind(&self) -> Option<AwsErrorKind> {
         match self {
             Error::Aws(e) => Some(e.kind),

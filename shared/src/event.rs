@@ -13,6 +13,18 @@ use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use serde_json::{Map, Value};
 
 pub const API_CALL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+/// Console sign-ins reach EventBridge under their own detail-type.
+pub const SIGN_IN_DETAIL_TYPE: &str = "AWS Console Sign In via CloudTrail";
+pub const SIGN_IN_SOURCE: &str = "signin.amazonaws.com";
+
+/// The EventBridge detail-type of the CloudTrail records of `event_source`.
+pub fn detail_type(event_source: &str) -> &'static str {
+    if event_source == SIGN_IN_SOURCE {
+        SIGN_IN_DETAIL_TYPE
+    } else {
+        API_CALL_DETAIL_TYPE
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct TrailEvent {
@@ -49,9 +61,9 @@ impl TrailEvent {
             )));
         };
         if let Some(kind) = envelope.get("detail-type") {
-            if kind.as_str() != Some(API_CALL_DETAIL_TYPE) {
+            if !matches!(kind.as_str(), Some(API_CALL_DETAIL_TYPE | SIGN_IN_DETAIL_TYPE)) {
                 return Err(Error::Event(format!(
-                    "detail-type is {kind}, Safeguard handles \"{API_CALL_DETAIL_TYPE}\" events"
+                    "detail-type is {kind}, Safeguard handles \"{API_CALL_DETAIL_TYPE}\" and \"{SIGN_IN_DETAIL_TYPE}\" events"
                 )));
             }
         }
@@ -181,6 +193,7 @@ impl TrailEvent {
         let root = match parts.next() {
             Some("requestParameters") => Some(&self.call.request_parameters),
             Some("responseElements") => self.call.response_elements.as_ref(),
+            Some("additionalEventData") => self.call.additional_event_data.as_ref(),
             _ => None,
         };
         let mut nodes: Vec<&Value> = root.into_iter().collect();

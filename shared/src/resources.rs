@@ -590,3 +590,121 @@ impl ResourceKind for BackupVault {
             .unwrap_or_default())
     }
 }
+
+/// A GuardDuty detector, by the id the call named. A deleted detector has no
+/// tags left to exempt it.
+#[derive(Debug)]
+pub struct Detector;
+
+impl Detector {
+    /// GuardDuty's answers for a detector id that no longer exists.
+    pub const GONE: &'static [&'static str] = &["BadRequestException", "InvalidInputException"];
+}
+
+#[async_trait]
+impl ResourceKind for Detector {
+    fn name(&self) -> &'static str {
+        "GuardDuty detector"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        first_at(event, &["requestParameters/detectorId"], self.name())
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["guardduty:GetDetector"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let out = clients
+            .guardduty()
+            .get_detector()
+            .detector_id(&resource.id)
+            .send()
+            .await
+            .during("guardduty:GetDetector")
+            .map_err(|e| e.gone_if(Detector::GONE));
+        match out {
+            Ok(out) => Ok(out
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default()),
+            Err(e) if gone(&e) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// An EventBridge rule, on the default bus unless the call named another.
+#[derive(Debug)]
+pub struct EventRule;
+
+impl EventRule {
+    /// The bus the call named, when it is not the default one.
+    pub fn bus(event: &TrailEvent) -> Option<String> {
+        event
+            .strings_at("requestParameters/eventBusName")
+            .into_iter()
+            .next()
+            .filter(|b| b != "default")
+    }
+
+    pub fn arn(resource: &Resource, bus: Option<&str>) -> String {
+        let bus = bus.map(|b| format!("{b}/")).unwrap_or_default();
+        format!(
+            "arn:aws:events:{}:{}:rule/{bus}{}",
+            resource.region, resource.account, resource.id
+        )
+    }
+}
+
+#[async_trait]
+impl ResourceKind for EventRule {
+    fn name(&self) -> &'static str {
+        "EventBridge rule"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        // RemoveTargets names its rule `rule`; the others `name`.
+        first_at(
+            event,
+            &["requestParameters/name", "requestParameters/rule"],
+            self.name(),
+        )
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["events:ListTagsForResource"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        // The bus is not known here; Safeguard's rules live on the default bus
+        // or on the one named by their ARN in the id.
+        let arn = if resource.id.starts_with("arn:") {
+            resource.id.clone()
+        } else {
+            EventRule::arn(resource, None)
+        };
+        let out = clients
+            .eventbridge()
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .during("events:ListTagsForResource");
+        match out {
+            Ok(out) => Ok(out
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect()),
+            Err(e) if gone(&e) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A resource deleted by the call being handled has no tags to read.
+fn gone(e: &Error) -> bool {
+    e.kind() == Some(crate::error::AwsErrorKind::NotFound)
+}

@@ -141,6 +141,14 @@ const NAMED_BY_THE_EVENT: [&str; 8] = [
     "backupVaultName",
 ];
 
+/// How a lifecycle exempts its resource.
+pub enum Exempt {
+    /// With the exemption tag.
+    Tag(Tagger),
+    /// Through `EXEMPT_RESOURCES`, for resources without tags.
+    Listed,
+}
+
 /// One control's whole life against the emulator, for controls whose
 /// resources the seeding creates afresh each time (EC2 resources).
 pub struct Lifecycle {
@@ -164,16 +172,24 @@ impl Lifecycle {
                 event["detail"]["requestParameters"][key] = unique("lc").into();
             }
         }
+        // Safeguard's rules are the ones named with its prefix.
+        if event["detail"]["eventSource"] == "events.amazonaws.com" {
+            event["detail"]["requestParameters"]["name"] = unique("safeguard-rule").into();
+        }
         seed(&env.clients, &mut event).await.expect("seed");
         event
     }
 
     fn engine(&self, env: &TestEnv, mode: Mode) -> Engine<SnsNotifier> {
+        self.engine_with(env, env.config(mode))
+    }
+
+    fn engine_with(&self, env: &TestEnv, config: Config) -> Engine<SnsNotifier> {
         let mut settings = safeguard::Settings::defaults(self.function.settings());
         for (key, value) in self.settings {
             settings.set(key, *value);
         }
-        env.engine(self.function, env.config(mode)).with_settings(settings)
+        env.engine(self.function, config).with_settings(settings)
     }
 
     fn outcome(&self, outcomes: Vec<safeguard::Outcome>) -> safeguard::Outcome {
@@ -189,6 +205,11 @@ impl Lifecycle {
 
     /// Fix, idempotent re-run, dry-run, exemption (tag), failed call, own role.
     pub async fn run(&self, tag: Tagger) {
+        self.run_exempting(Exempt::Tag(tag)).await
+    }
+
+    /// Fix, idempotent re-run, dry-run, exemption, failed call, own role.
+    pub async fn run_exempting(&self, exempt: Exempt) {
         use safeguard::Status;
         let env = TestEnv::new("lc").await;
         let engine = self.engine(&env, Mode::Remediate);
@@ -228,13 +249,25 @@ impl Lifecycle {
         let alerts = env.alerts(1).await;
         assert!(alerts.iter().any(|a| attribute(a, "status") == "would_remediate"));
 
-        tag(
-            env.clients.clone(),
-            id.clone(),
-            "safeguard:exempt",
-            "load test until Friday, CHG-77",
-        )
-        .await;
+        let engine = match exempt {
+            Exempt::Tag(tag) => {
+                tag(
+                    env.clients.clone(),
+                    id.clone(),
+                    "safeguard:exempt",
+                    "load test until Friday, CHG-77",
+                )
+                .await;
+                engine
+            }
+            Exempt::Listed => {
+                let mut config = env.config(Mode::Remediate);
+                config
+                    .exempt_resources
+                    .insert(id.clone(), "load test until Friday, CHG-77".into());
+                self.engine_with(&env, config)
+            }
+        };
         let exempt = self.outcome(engine.handle(event.clone()).await);
         assert_eq!(exempt.status, Status::Exempt, "{}", exempt.detail);
         assert!(exempt.detail.contains("CHG-77"));
