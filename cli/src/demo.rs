@@ -34,6 +34,11 @@ const DEMO_SETTINGS: &[(&str, &str, &str)] = &[
         "arn:aws:s3:::phi-audit-logs",
         "where recreated VPC flow logs go",
     ),
+    (
+        "ADMIN_POLICY_ACTION",
+        "detach",
+        "administrator (* on *) grants are removed, not only reported",
+    ),
 ];
 
 pub async fn run(events_dir: &Path) -> Result<bool, Error> {

@@ -11,6 +11,7 @@ pub mod seed;
 pub mod seed_audit;
 pub mod seed_backup;
 pub mod seed_ec2;
+pub mod seed_iam;
 pub mod seed_rds;
 pub mod seed_threat;
 pub mod template;
@@ -21,6 +22,7 @@ use safeguard::Function;
 pub fn functions() -> Vec<&'static Function> {
     vec![
         &access_control::FUNCTION,
+        &authentication::FUNCTION,
         &audit_logging::FUNCTION,
         &backup_integrity::FUNCTION,
         &encryption::FUNCTION,

@@ -24,6 +24,7 @@ pub async fn seed(clients: &Clients, raw: &mut Value) -> Result<String, Error> {
         "securityhub.amazonaws.com" => crate::seed_threat::seed_securityhub(clients).await,
         "inspector2.amazonaws.com" => crate::seed_threat::seed_inspector(clients, &event).await,
         "events.amazonaws.com" => crate::seed_threat::seed_rule(clients, &event).await,
+        "iam.amazonaws.com" | "signin.amazonaws.com" => crate::seed_iam::seed(clients, &event).await,
         _ => seed_s3(clients, &event).await,
     }
 }

@@ -708,3 +708,130 @@ impl ResourceKind for EventRule {
 fn gone(e: &Error) -> bool {
     e.kind() == Some(crate::error::AwsErrorKind::NotFound)
 }
+
+/// Who signed in: an IAM user by name; any other identity (the root user, a
+/// federated session) by its ARN, without tags.
+#[derive(Debug)]
+pub struct SignedInUser;
+
+#[async_trait]
+impl ResourceKind for SignedInUser {
+    fn name(&self) -> &'static str {
+        "IAM identity"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        let id = &event.call.user_identity;
+        let name = id
+            .arn
+            .as_deref()
+            .filter(|_| id.r#type == "IAMUser")
+            .and_then(|arn| arn.split(":user/").nth(1))
+            .and_then(|path| path.rsplit('/').next())
+            .or(id.user_name.as_deref().filter(|_| id.r#type == "IAMUser"));
+        name.or(id.arn.as_deref())
+            .map(|n| vec![n.to_string()])
+            .ok_or_else(|| Error::Event(format!("{} event names no identity", event.event_name())))
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["iam:ListUserTags"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        if resource.id.starts_with("arn:") {
+            return Ok(Vec::new());
+        }
+        iam_tags(clients, IamPrincipalKind::User, &resource.id).await
+    }
+}
+
+/// What an IAM policy can be attached to, or the policy itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IamPrincipalKind {
+    User,
+    Role,
+    Group,
+    Policy,
+}
+
+/// An IAM principal a policy call changed, as `user/NAME`, `role/NAME` or
+/// `group/NAME`, or the managed policy (by ARN) a new version changed.
+#[derive(Debug)]
+pub struct IamPrincipal;
+
+impl IamPrincipal {
+    /// `role/NAME` → (Role, NAME); a policy ARN → (Policy, ARN).
+    pub fn parse(id: &str) -> (IamPrincipalKind, &str) {
+        if let Some(name) = id.strip_prefix("user/") {
+            (IamPrincipalKind::User, name)
+        } else if let Some(name) = id.strip_prefix("role/") {
+            (IamPrincipalKind::Role, name)
+        } else if let Some(name) = id.strip_prefix("group/") {
+            (IamPrincipalKind::Group, name)
+        } else {
+            (IamPrincipalKind::Policy, id)
+        }
+    }
+}
+
+#[async_trait]
+impl ResourceKind for IamPrincipal {
+    fn name(&self) -> &'static str {
+        "IAM"
+    }
+
+    async fn ids(&self, _clients: &Clients, event: &TrailEvent) -> Result<Vec<String>, Error> {
+        for (key, prefix) in [("userName", "user/"), ("roleName", "role/"), ("groupName", "group/")] {
+            if let Some(name) = event.request_str(key) {
+                return Ok(vec![format!("{prefix}{name}")]);
+            }
+        }
+        first_at(event, &["requestParameters/policyArn"], "IAM principal or policy")
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["iam:ListUserTags", "iam:ListRoleTags", "iam:ListPolicyTags"]
+    }
+
+    async fn tags(&self, clients: &Clients, resource: &Resource) -> Result<Vec<(String, String)>, Error> {
+        let (kind, name) = IamPrincipal::parse(&resource.id);
+        iam_tags(clients, kind, name).await
+    }
+}
+
+async fn iam_tags(clients: &Clients, kind: IamPrincipalKind, name: &str) -> Result<Vec<(String, String)>, Error> {
+    let iam = clients.iam();
+    let tags = match kind {
+        IamPrincipalKind::User => iam
+            .list_user_tags()
+            .user_name(name)
+            .send()
+            .await
+            .during("iam:ListUserTags")?
+            .tags()
+            .to_vec(),
+        IamPrincipalKind::Role => iam
+            .list_role_tags()
+            .role_name(name)
+            .send()
+            .await
+            .during("iam:ListRoleTags")?
+            .tags()
+            .to_vec(),
+        IamPrincipalKind::Policy => iam
+            .list_policy_tags()
+            .policy_arn(name)
+            .send()
+            .await
+            .during("iam:ListPolicyTags")?
+            .tags()
+            .to_vec(),
+        // IAM groups carry no tags.
+        IamPrincipalKind::Group => Vec::new(),
+    };
+    Ok(tags
+        .into_iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}

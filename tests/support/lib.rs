@@ -172,6 +172,13 @@ impl Lifecycle {
                 event["detail"]["requestParameters"][key] = unique("lc").into();
             }
         }
+        if event["detail"]["eventSource"] == "iam.amazonaws.com" {
+            for key in ["userName", "roleName", "groupName"] {
+                if event["detail"]["requestParameters"][key].is_string() {
+                    event["detail"]["requestParameters"][key] = unique("lc").into();
+                }
+            }
+        }
         // Safeguard's rules are the ones named with its prefix.
         if event["detail"]["eventSource"] == "events.amazonaws.com" {
             event["detail"]["requestParameters"]["name"] = unique("safeguard-rule").into();
