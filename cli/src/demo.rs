@@ -98,14 +98,26 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
 
     println!("Step 1. For each sample event: make the change it records, then hand the event to Safeguard\n");
     let mut ok = true;
-    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut tally = Tally::default();
     let mut alerts_sent = 0;
     let mut not_run: Vec<String> = Vec::new();
+    let mut group = String::new();
     for (name, raw) in &mut events {
+        let folder = name.split(['/', '\\']).next().unwrap_or_default().to_string();
+        if folder != group {
+            let about = crate::functions()
+                .into_iter()
+                .find(|f| f.name == folder)
+                .map(|f| f.safeguard)
+                .unwrap_or("sample events without a safeguard of their own");
+            println!("\n═══ {folder}: {about} ═══\n");
+            group = folder.clone();
+        }
         let event = TrailEvent::parse(raw.clone())?;
         if let Some(api) = crate::emulator::gap(event.event_name()) {
             println!("── {name}\n  not run   the emulator does not implement {api}; the control is tested with mocked responses");
             not_run.push(name.clone());
+            tally.add(&folder, NOT_RUN);
             continue;
         }
         let seeded = match router.engines().iter().find_map(|e| e.guard(&event)) {
@@ -115,7 +127,7 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
         let outcomes = router.route(raw.clone()).await;
         for (i, o) in outcomes.iter().enumerate() {
             print!("{}", text_block(o, name, (i == 0).then_some(seeded.as_str())));
-            *counts.entry(o.status.as_str()).or_default() += 1;
+            tally.add(&o.function, o.status.as_str());
             alerts_sent += usize::from(o.notified);
         }
         // Every event is either handled by the controls it reaches (fixed, or
@@ -182,11 +194,9 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
         println!("!! {alerts_sent} alerts were published but {} arrived", received.len());
     }
 
-    println!("\nSummary");
-    for (status, n) in &counts {
-        println!("  {status:<16} {n}");
-    }
-    println!("  alerts received  {}", received.len());
+    println!("\nSummary: what each safeguard did with the sample events (step 1)\n");
+    print!("{}", tally.table());
+    println!("\n  alerts received  {}", received.len());
     if !not_run.is_empty() {
         println!(
             "  not run          {} (emulator gaps: {})",
@@ -203,4 +213,94 @@ pub async fn run(events_dir: &Path) -> Result<bool, Error> {
         }
     );
     Ok(ok)
+}
+
+const NOT_RUN: &str = "not run";
+const COLUMNS: [&str; 7] = [
+    "remediated",
+    "would_remediate",
+    "exempt",
+    "compliant",
+    "ignored",
+    "failed",
+    NOT_RUN,
+];
+
+/// Outcomes per safeguard and status.
+#[derive(Default)]
+struct Tally(BTreeMap<String, BTreeMap<&'static str, usize>>);
+
+impl Tally {
+    fn add(&mut self, function: &str, status: &str) {
+        if let Some(column) = COLUMNS.iter().find(|c| **c == status) {
+            *self
+                .0
+                .entry(function.to_string())
+                .or_default()
+                .entry(column)
+                .or_default() += 1;
+        }
+    }
+
+    /// One row per safeguard, one column per status, and the totals.
+    fn table(&self) -> String {
+        let width = self.0.keys().map(String::len).max().unwrap_or(0).max("safeguard".len());
+        let mut out = format!("  {:<width$}", "safeguard");
+        for c in COLUMNS {
+            out.push_str(&format!(" {c:>w$}", w = c.len().max(5)));
+        }
+        out.push('\n');
+        let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+        let rows = self.0.iter().map(|(f, counts)| (f.as_str(), counts.clone()));
+        for (function, counts) in rows {
+            out.push_str(&format!("  {function:<width$}"));
+            for c in COLUMNS {
+                let n = counts.get(c).copied().unwrap_or(0);
+                *totals.entry(c).or_default() += n;
+                out.push_str(&format!(
+                    " {:>w$}",
+                    if n == 0 { "·".to_string() } else { n.to_string() },
+                    w = c.len().max(5)
+                ));
+            }
+            out.push('\n');
+        }
+        out.push_str(&format!("  {:<width$}", "total"));
+        for c in COLUMNS {
+            out.push_str(&format!(
+                " {:>w$}",
+                totals.get(c).copied().unwrap_or(0),
+                w = c.len().max(5)
+            ));
+        }
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_each_safeguard_and_adds_up() {
+        let mut t = Tally::default();
+        for (f, s) in [
+            ("network", "remediated"),
+            ("network", "remediated"),
+            ("encryption", "would_remediate"),
+            ("encryption", NOT_RUN),
+            ("network", "no-such-status"),
+        ] {
+            t.add(f, s);
+        }
+        let table = t.table();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 4, "{table}");
+        assert!(lines[0].contains("safeguard") && lines[0].contains("would_remediate"));
+        let cells = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(cells(lines[1]), ["encryption", "·", "1", "·", "·", "·", "·", "1"]);
+        assert_eq!(cells(lines[2]), ["network", "2", "·", "·", "·", "·", "·", "·"]);
+        assert_eq!(cells(lines[3]), ["total", "2", "1", "0", "0", "0", "0", "1"]);
+    }
 }
