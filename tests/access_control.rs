@@ -530,14 +530,7 @@ fn cluster_snapshot_public(c: Arc<Clients>, id: String) -> Check {
 }
 
 fn lifecycle(file: &'static str, control: &'static str, violated: fn(Arc<Clients>, String) -> Check) -> Lifecycle {
-    Lifecycle {
-        function: &FUNCTION,
-        file,
-        control,
-        severity: "critical",
-        violated,
-        settings: &[],
-    }
+    Lifecycle::of(&FUNCTION, file, control, "critical", violated, &[])
 }
 
 #[tokio::test]

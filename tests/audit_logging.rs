@@ -47,26 +47,10 @@ fn weakened(c: Arc<Clients>, id: String) -> Check {
     })
 }
 
-fn lifecycle(
-    file: &'static str,
-    control: &'static str,
-    severity: &'static str,
-    violated: fn(Arc<Clients>, String) -> Check,
-    settings: &'static [(&'static str, &'static str)],
-) -> Lifecycle {
-    Lifecycle {
-        function: &FUNCTION,
-        file,
-        control,
-        severity,
-        violated,
-        settings,
-    }
-}
-
 #[tokio::test]
 async fn trail_stopped_logging() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "audit-logging/stop-logging.json",
         "cloudtrail-logging-stopped",
         "critical",
@@ -79,7 +63,8 @@ async fn trail_stopped_logging() {
 
 #[tokio::test]
 async fn trail_lost_validation_and_regions() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "audit-logging/update-trail-validation-off.json",
         "cloudtrail-trail-weakened",
         "high",
@@ -161,7 +146,8 @@ fn not_logging_access(c: Arc<Clients>, bucket: String) -> Check {
 
 #[tokio::test]
 async fn bucket_access_logging_turned_off() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "audit-logging/put-bucket-logging-off.json",
         "s3-access-logging",
         "high",
@@ -387,7 +373,8 @@ fn short_retention(c: Arc<Clients>, group: String) -> Check {
 
 #[tokio::test]
 async fn log_retention_below_the_minimum() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "audit-logging/put-retention-policy-short.json",
         "log-group-retention",
         "medium",

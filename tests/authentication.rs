@@ -23,23 +23,6 @@ fn weak_password_policy(c: Arc<Clients>, _account: String) -> Check {
     })
 }
 
-fn lifecycle(
-    file: &'static str,
-    control: &'static str,
-    severity: &'static str,
-    violated: fn(Arc<Clients>, String) -> Check,
-    settings: &'static [(&'static str, &'static str)],
-) -> Lifecycle {
-    Lifecycle {
-        function: &FUNCTION,
-        file,
-        control,
-        severity,
-        violated,
-        settings,
-    }
-}
-
 /// One test: the password policy is one per account.
 #[tokio::test]
 async fn password_policy_weakened_or_deleted() {
@@ -47,9 +30,16 @@ async fn password_policy_weakened_or_deleted() {
         "authentication/update-password-policy-weak.json",
         "authentication/delete-password-policy.json",
     ] {
-        lifecycle(file, "iam-password-policy", "high", weak_password_policy, &[])
-            .run_exempting(Exempt::Listed)
-            .await;
+        Lifecycle::of(
+            &FUNCTION,
+            file,
+            "iam-password-policy",
+            "high",
+            weak_password_policy,
+            &[],
+        )
+        .run_exempting(Exempt::Listed)
+        .await;
     }
 
     // Stricter than the baseline stays stricter.
@@ -274,7 +264,8 @@ const DETACH: &[(&str, &str)] = &[("ADMIN_POLICY_ACTION", "detach")];
 
 #[tokio::test]
 async fn admin_policy_attached_to_a_role_is_detached_when_opted_in() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "authentication/attach-role-policy-admin.json",
         "iam-admin-policy-attached",
         "critical",
@@ -287,7 +278,8 @@ async fn admin_policy_attached_to_a_role_is_detached_when_opted_in() {
 
 #[tokio::test]
 async fn inline_admin_policy_is_deleted_when_opted_in() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "authentication/put-user-policy-admin.json",
         "iam-admin-policy-attached",
         "critical",

@@ -19,14 +19,7 @@ use safeguard_tests::*;
 use std::sync::Arc;
 
 fn lifecycle(file: &'static str, control: &'static str, violated: fn(Arc<Clients>, String) -> Check) -> Lifecycle {
-    Lifecycle {
-        function: &FUNCTION,
-        file,
-        control,
-        severity: "high",
-        violated,
-        settings: &[],
-    }
+    Lifecycle::of(&FUNCTION, file, control, "high", violated, &[])
 }
 
 fn versioning_off(c: Arc<Clients>, bucket: String) -> Check {

@@ -12,27 +12,6 @@ use safeguard_tests::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn tag_bucket(c: Arc<Clients>, bucket: String, key: &'static str, value: &'static str) -> Done {
-    Box::pin(async move {
-        let tag = aws_sdk_s3::types::Tag::builder()
-            .key(key)
-            .value(value)
-            .build()
-            .expect("tag");
-        let tagging = aws_sdk_s3::types::Tagging::builder()
-            .tag_set(tag)
-            .build()
-            .expect("tagging");
-        c.s3()
-            .put_bucket_tagging()
-            .bucket(bucket)
-            .tagging(tagging)
-            .send()
-            .await
-            .expect("tag bucket");
-    })
-}
-
 fn tag_key(c: Arc<Clients>, key_id: String, key: &'static str, value: &'static str) -> Done {
     Box::pin(async move {
         let tag = aws_sdk_kms::types::Tag::builder()

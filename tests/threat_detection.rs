@@ -10,23 +10,6 @@ use safeguard_tests::*;
 use std::sync::Arc;
 use threat_detection::FUNCTION;
 
-fn lifecycle(
-    file: &'static str,
-    control: &'static str,
-    severity: &'static str,
-    violated: fn(Arc<Clients>, String) -> Check,
-    settings: &'static [(&'static str, &'static str)],
-) -> Lifecycle {
-    Lifecycle {
-        function: &FUNCTION,
-        file,
-        control,
-        severity,
-        violated,
-        settings,
-    }
-}
-
 fn detector_disabled(c: Arc<Clients>, id: String) -> Check {
     Box::pin(async move {
         let out = c
@@ -78,7 +61,8 @@ async fn enabled_detectors(c: &Clients) -> Vec<String> {
 
 #[tokio::test]
 async fn guardduty_disabled_stripped_and_deleted() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "threat-detection/update-detector-disabled.json",
         "guardduty-detector-disabled",
         "high",
@@ -87,7 +71,8 @@ async fn guardduty_disabled_stripped_and_deleted() {
     )
     .run_exempting(Exempt::Listed)
     .await;
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "threat-detection/update-detector-features-off.json",
         "guardduty-protection-features",
         "high",
@@ -159,7 +144,8 @@ async fn security_hub_disabled() {
     );
 
     // Where the deployment allows it: enabled again.
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "threat-detection/disable-security-hub.json",
         "securityhub-disabled",
         "critical",
@@ -189,7 +175,8 @@ fn not_scanning(c: Arc<Clients>, account: String) -> Check {
 
 #[tokio::test]
 async fn inspector_scanning_disabled() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "threat-detection/disable-inspector.json",
         "inspector-scanning-disabled",
         "high",
@@ -226,7 +213,8 @@ fn tag_rule(c: Arc<Clients>, rule: String, key: &'static str, value: &'static st
 
 #[tokio::test]
 async fn disabled_safeguard_rule_is_enabled_again() {
-    lifecycle(
+    Lifecycle::of(
+        &FUNCTION,
         "threat-detection/disable-safeguard-rule.json",
         "safeguard-rule-tampered",
         "critical",

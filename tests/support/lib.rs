@@ -163,6 +163,24 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
+    pub fn of(
+        function: &'static safeguard::Function,
+        file: &'static str,
+        control: &'static str,
+        severity: &'static str,
+        violated: fn(Arc<Clients>, String) -> Check,
+        settings: &'static [(&'static str, &'static str)],
+    ) -> Lifecycle {
+        Lifecycle {
+            function,
+            file,
+            control,
+            severity,
+            violated,
+            settings,
+        }
+    }
+
     /// The sample, seeded; a resource it names gets a name of its own.
     async fn seeded(&self, env: &TestEnv) -> Value {
         let mut event = sample(self.file);

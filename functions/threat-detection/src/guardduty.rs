@@ -3,6 +3,7 @@
 //! protection features, it stops looking.
 
 use crate::{ACTIVITY_REVIEW, GUARDDUTY, MALICIOUS_SOFTWARE};
+use aws_sdk_guardduty::operation::get_detector::GetDetectorOutput;
 use aws_sdk_guardduty::types::{DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus};
 use safeguard::resources::Detector;
 use safeguard::{
@@ -41,15 +42,7 @@ impl Control for DetectorDisabled {
     }
 
     async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
-        let out = ctx
-            .clients
-            .guardduty()
-            .get_detector()
-            .detector_id(&resource.id)
-            .send()
-            .await
-            .during("guardduty:GetDetector")
-            .map_err(|e| e.gone_if(Detector::GONE))?;
+        let out = detector(ctx, &resource.id).await?;
         Ok(match out.status() {
             Some(DetectorStatus::Enabled) => Assessment::compliant("the detector is enabled"),
             other => Assessment::violation(format!(
@@ -99,6 +92,18 @@ static DELETED: Declaration = Declaration {
 
 pub struct DetectorDeleted;
 
+/// The detector as GuardDuty describes it; a deleted one is gone.
+async fn detector(ctx: &Ctx<'_>, id: &str) -> Result<GetDetectorOutput, Error> {
+    ctx.clients
+        .guardduty()
+        .get_detector()
+        .detector_id(id)
+        .send()
+        .await
+        .during("guardduty:GetDetector")
+        .map_err(|e| e.gone_if(Detector::GONE))
+}
+
 /// The enabled detector of the region, if any.
 async fn enabled_detector(ctx: &Ctx<'_>) -> Result<Option<String>, Error> {
     let guardduty = ctx.clients.guardduty();
@@ -110,13 +115,7 @@ async fn enabled_detector(ctx: &Ctx<'_>) -> Result<Option<String>, Error> {
         .detector_ids()
         .to_vec();
     for id in ids {
-        let out = guardduty
-            .get_detector()
-            .detector_id(&id)
-            .send()
-            .await
-            .during("guardduty:GetDetector")?;
-        if out.status() == Some(&DetectorStatus::Enabled) {
+        if detector(ctx, &id).await?.status() == Some(&DetectorStatus::Enabled) {
             return Ok(Some(id));
         }
     }
@@ -204,15 +203,7 @@ impl Control for DetectorFeatures {
     }
 
     async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
-        let out = ctx
-            .clients
-            .guardduty()
-            .get_detector()
-            .detector_id(&resource.id)
-            .send()
-            .await
-            .during("guardduty:GetDetector")
-            .map_err(|e| e.gone_if(Detector::GONE))?;
+        let out = detector(ctx, &resource.id).await?;
         let on: Vec<&str> = out
             .features()
             .iter()
