@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Settings of the demo deployment that differ from the defaults, with why.
-const DEMO_SETTINGS: &[(&str, &str, &str)] = &[
+pub const DEMO_SETTINGS: &[(&str, &str, &str)] = &[
     (
         "REQUIRE_SSE_KMS",
         "true",

@@ -3,7 +3,13 @@
 //! so a function only pays for the services it calls.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::endpoint::EndpointFuture;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::endpoint::Endpoint;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,6 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct Aws {
     base: SdkConfig,
     regions: Mutex<HashMap<String, Arc<Clients>>>,
+    calls: Option<CallLog>,
 }
 
 impl Aws {
@@ -31,7 +38,14 @@ impl Aws {
         Aws {
             base,
             regions: Mutex::new(HashMap::new()),
+            calls: None,
         }
+    }
+
+    /// Every client made from here on logs its calls into `calls`.
+    pub fn logging_calls(mut self, calls: CallLog) -> Aws {
+        self.calls = Some(calls);
+        self
     }
 
     pub fn base(&self) -> &SdkConfig {
@@ -55,7 +69,7 @@ impl Aws {
                 } else {
                     self.base.to_builder().region(Region::new(region)).build()
                 };
-                Arc::new(Clients::new(config))
+                Arc::new(Clients::with_calls(config, self.calls.clone()))
             })
             .clone()
     }
@@ -64,6 +78,7 @@ impl Aws {
 /// Lazily built service clients for one account and region.
 pub struct Clients {
     config: SdkConfig,
+    calls: Option<CallLog>,
     s3: OnceLock<aws_sdk_s3::Client>,
     s3control: OnceLock<aws_sdk_s3control::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
@@ -82,10 +97,51 @@ pub struct Clients {
     iam: OnceLock<aws_sdk_iam::Client>,
 }
 
+/// Service configuration builders, so that every client gets the same
+/// treatment (the call log, when there is one).
+trait Configure: Sized {
+    fn with_interceptor(self, log: CallLog) -> Self;
+}
+
+macro_rules! configure {
+    ($($sdk:ident),*) => {$(
+        impl Configure for $sdk::config::Builder {
+            fn with_interceptor(self, log: CallLog) -> Self {
+                self.interceptor(log)
+            }
+        }
+    )*};
+}
+
+configure!(
+    aws_sdk_s3,
+    aws_sdk_s3control,
+    aws_sdk_sns,
+    aws_sdk_ec2,
+    aws_sdk_kms,
+    aws_sdk_rds,
+    aws_sdk_cloudtrail,
+    aws_sdk_config,
+    aws_sdk_cloudwatchlogs,
+    aws_sdk_dynamodb,
+    aws_sdk_backup,
+    aws_sdk_guardduty,
+    aws_sdk_securityhub,
+    aws_sdk_inspector2,
+    aws_sdk_eventbridge,
+    aws_sdk_iam
+);
+
 impl Clients {
     pub fn new(config: SdkConfig) -> Clients {
+        Clients::with_calls(config, None)
+    }
+
+    /// Clients that log every operation they call into `calls`.
+    pub fn with_calls(config: SdkConfig, calls: Option<CallLog>) -> Clients {
         Clients {
             config,
+            calls,
             s3: OnceLock::new(),
             s3control: OnceLock::new(),
             sns: OnceLock::new(),
@@ -105,6 +161,13 @@ impl Clients {
         }
     }
 
+    fn configured<B: Configure>(&self, builder: B) -> B {
+        match &self.calls {
+            Some(log) => builder.with_interceptor(log.clone()),
+            None => builder,
+        }
+    }
+
     pub fn region(&self) -> Option<&str> {
         self.config.region().map(|r| r.as_ref())
     }
@@ -119,9 +182,14 @@ impl Clients {
         self.ec2.set(client).is_ok()
     }
 
+    /// Use this AWS Backup client instead of building one (tests mock what the emulator lacks).
+    pub fn preset_backup(&self, client: aws_sdk_backup::Client) -> bool {
+        self.backup.set(client).is_ok()
+    }
+
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
-            let mut builder = aws_sdk_s3::config::Builder::from(&self.config);
+            let mut builder = self.configured(aws_sdk_s3::config::Builder::from(&self.config));
             // Emulators serve buckets by path, not by virtual host.
             if self.config.endpoint_url().is_some() {
                 builder = builder.force_path_style(true);
@@ -132,7 +200,7 @@ impl Clients {
 
     pub fn s3control(&self) -> &aws_sdk_s3control::Client {
         self.s3control.get_or_init(|| {
-            let mut builder = aws_sdk_s3control::config::Builder::from(&self.config);
+            let mut builder = self.configured(aws_sdk_s3control::config::Builder::from(&self.config));
             // With a custom endpoint, S3 Control's rules prepend the account id to
             // the host (`{account}.127.0.0.1`), which does not resolve. Use the
             // endpoint as given; the account id still travels in its header.
@@ -142,76 +210,75 @@ impl Clients {
             aws_sdk_s3control::Client::from_conf(builder.build())
         })
     }
+}
 
-    pub fn sns(&self) -> &aws_sdk_sns::Client {
-        self.sns.get_or_init(|| aws_sdk_sns::Client::new(&self.config))
-    }
+/// One getter per service: the client, built on first use.
+macro_rules! getters {
+    ($($(#[$doc:meta])* $field:ident: $sdk:ident),* $(,)?) => {
+        impl Clients {$(
+            $(#[$doc])*
+            pub fn $field(&self) -> &$sdk::Client {
+                self.$field
+                    .get_or_init(|| $sdk::Client::from_conf(self.configured($sdk::config::Builder::from(&self.config)).build()))
+            }
+        )*}
+    };
+}
 
-    pub fn ec2(&self) -> &aws_sdk_ec2::Client {
-        self.ec2.get_or_init(|| aws_sdk_ec2::Client::new(&self.config))
-    }
-
-    pub fn kms(&self) -> &aws_sdk_kms::Client {
-        self.kms.get_or_init(|| aws_sdk_kms::Client::new(&self.config))
-    }
-
-    pub fn rds(&self) -> &aws_sdk_rds::Client {
-        self.rds.get_or_init(|| aws_sdk_rds::Client::new(&self.config))
-    }
-
-    pub fn cloudtrail(&self) -> &aws_sdk_cloudtrail::Client {
-        self.cloudtrail
-            .get_or_init(|| aws_sdk_cloudtrail::Client::new(&self.config))
-    }
-
+getters! {
+    sns: aws_sdk_sns,
+    ec2: aws_sdk_ec2,
+    kms: aws_sdk_kms,
+    rds: aws_sdk_rds,
+    cloudtrail: aws_sdk_cloudtrail,
     /// AWS Config (the recorder), not to be confused with the SDK's configuration.
-    pub fn config_service(&self) -> &aws_sdk_config::Client {
-        self.config_service
-            .get_or_init(|| aws_sdk_config::Client::new(&self.config))
-    }
-
-    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
-        self.dynamodb
-            .get_or_init(|| aws_sdk_dynamodb::Client::new(&self.config))
-    }
-
-    pub fn backup(&self) -> &aws_sdk_backup::Client {
-        self.backup.get_or_init(|| aws_sdk_backup::Client::new(&self.config))
-    }
-
-    /// Use this AWS Backup client instead of building one (tests mock what the emulator lacks).
-    pub fn preset_backup(&self, client: aws_sdk_backup::Client) -> bool {
-        self.backup.set(client).is_ok()
-    }
-
-    pub fn guardduty(&self) -> &aws_sdk_guardduty::Client {
-        self.guardduty
-            .get_or_init(|| aws_sdk_guardduty::Client::new(&self.config))
-    }
-
-    pub fn securityhub(&self) -> &aws_sdk_securityhub::Client {
-        self.securityhub
-            .get_or_init(|| aws_sdk_securityhub::Client::new(&self.config))
-    }
-
-    pub fn inspector2(&self) -> &aws_sdk_inspector2::Client {
-        self.inspector2
-            .get_or_init(|| aws_sdk_inspector2::Client::new(&self.config))
-    }
-
-    pub fn eventbridge(&self) -> &aws_sdk_eventbridge::Client {
-        self.eventbridge
-            .get_or_init(|| aws_sdk_eventbridge::Client::new(&self.config))
-    }
-
+    config_service: aws_sdk_config,
+    logs: aws_sdk_cloudwatchlogs,
+    dynamodb: aws_sdk_dynamodb,
+    backup: aws_sdk_backup,
+    guardduty: aws_sdk_guardduty,
+    securityhub: aws_sdk_securityhub,
+    inspector2: aws_sdk_inspector2,
+    eventbridge: aws_sdk_eventbridge,
     /// IAM is global: its endpoint is the same from every region.
-    pub fn iam(&self) -> &aws_sdk_iam::Client {
-        self.iam.get_or_init(|| aws_sdk_iam::Client::new(&self.config))
+    iam: aws_sdk_iam,
+}
+
+/// Every AWS operation called, as `Service:Operation` in the SDK's names
+/// (`GuardDuty:GetDetector`), in call order: what a handler really does,
+/// for the least-privilege test and for counting calls.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<String>>>);
+
+impl CallLog {
+    pub fn calls(&self) -> Vec<String> {
+        self.0.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
-        self.logs
-            .get_or_init(|| aws_sdk_cloudwatchlogs::Client::new(&self.config))
+    pub fn clear(&self) {
+        if let Ok(mut calls) = self.0.lock() {
+            calls.clear();
+        }
+    }
+}
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "CallLog"
+    }
+
+    // Client interceptors read before execution run before the operation is
+    // configured: its name is known from serialization on.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let (Some(op), Ok(mut calls)) = (cfg.load::<Metadata>(), self.0.lock()) {
+            calls.push(format!("{}:{}", op.service(), op.name()));
+        }
+        Ok(())
     }
 }
 

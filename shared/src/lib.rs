@@ -16,7 +16,7 @@ pub mod policy;
 pub mod resources;
 pub mod settings;
 
-pub use aws::{Aws, Clients};
+pub use aws::{Aws, CallLog, Clients};
 pub use config::{Config, Mode};
 pub use control::{Action, Assessment, Control, Ctx, Declaration, Function, Resource, Severity, Trigger};
 pub use engine::Engine;

@@ -2,6 +2,7 @@
 //! (`default`/`email`) and by programs (`sqs`/`lambda`/`http(s)`), with
 //! message attributes for subscription filter policies.
 
+use crate::config::Mode;
 use crate::control::Declaration;
 use crate::error::{During, Error};
 use crate::outcome::{Outcome, Status};
@@ -123,7 +124,7 @@ pub fn compose(outcome: &Outcome, declaration: Option<&Declaration>, exempt_tag_
 /// `[Safeguard] Remediated: S3 bucket "x" had a public ACL (HIPAA 164.312(a)(1))`,
 /// shortened to fit SNS's limit by eliding the resource id first.
 pub fn subject(outcome: &Outcome, declaration: Option<&Declaration>) -> String {
-    let head = format!("[Safeguard] {}: ", outcome.status.headline());
+    let head = format!("[Safeguard] {}: ", outcome.headline());
     let (Some(d), Some(resource)) = (declaration, outcome.resource.as_deref()) else {
         let what = format!("could not process {} event", ascii(&outcome.event_name));
         return fit(format!("{head}{what}"));
@@ -192,10 +193,12 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
     let _ = writeln!(t, "Change:          {} (event {})", o.event_name, o.event_id);
     let did = match o.status {
         Status::Remediated => o.action.clone().unwrap_or_default(),
-        Status::WouldRemediate => format!(
+        Status::WouldRemediate if o.mode == Mode::DryRun => format!(
             "nothing (dry-run); it would {}",
             o.action.as_deref().unwrap_or("fix it")
         ),
+        // A fix Safeguard withholds: the detail says why and what to do.
+        Status::WouldRemediate => format!("nothing, {}", o.detail),
         Status::Exempt => "nothing: the resource is exempt".into(),
         _ => "nothing".into(),
     };
@@ -267,7 +270,9 @@ mod tests {
     #[test]
     fn long_or_odd_resource_ids_still_fit_sns_limits() {
         let long = "a-very-long-bucket-name-that-goes-on-and-on-for-sixty-three-chars";
-        let s = subject(&outcome(Status::WouldRemediate, long), Some(&DECLARATION));
+        let mut dry = outcome(Status::WouldRemediate, long);
+        dry.mode = Mode::DryRun;
+        let s = subject(&dry, Some(&DECLARATION));
         assert!(s.len() <= MAX_SUBJECT, "{} chars: {s}", s.len());
         assert!(
             s.starts_with("[Safeguard] Would remediate: S3 bucket \"a-very-long"),
@@ -277,6 +282,32 @@ mod tests {
 
         let odd = subject(&outcome(Status::Failed, "bucket\nwith\u{e9}"), Some(&DECLARATION));
         assert!(odd.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{odd}");
+    }
+
+    #[test]
+    fn a_withheld_fix_asks_for_action_and_says_why() {
+        let mut o = outcome(Status::WouldRemediate, "phi-claims");
+        o.detail = "not changed: notify-only: remove the grant".into();
+        let a = compose(&o, Some(&DECLARATION), "safeguard:exempt");
+        assert!(
+            a.subject.starts_with("[Safeguard] Action needed: S3 bucket"),
+            "{}",
+            a.subject
+        );
+        assert!(
+            a.text.contains("nothing, not changed: notify-only: remove the grant"),
+            "{}",
+            a.text
+        );
+        o.mode = Mode::DryRun;
+        o.action = Some("remove the grant".into());
+        let a = compose(&o, Some(&DECLARATION), "safeguard:exempt");
+        assert!(a.subject.starts_with("[Safeguard] Would remediate: "), "{}", a.subject);
+        assert!(
+            a.text.contains("nothing (dry-run); it would remove the grant"),
+            "{}",
+            a.text
+        );
     }
 
     #[test]

@@ -82,6 +82,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The word that opens its alert subject: a fix withheld outside dry-run
+    /// needs someone to act, rather than being one Safeguard would make.
+    pub fn headline(&self) -> &'static str {
+        match (self.status, self.mode) {
+            (Status::WouldRemediate, Mode::Remediate) => "Action needed",
+            (status, _) => status.headline(),
+        }
+    }
+}
+
+impl Outcome {
     /// An outcome with only the event's identity filled in.
     pub fn new(
         event_id: String,
