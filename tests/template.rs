@@ -70,7 +70,30 @@ fn rules_and_policies_equal_the_declarations() {
             f.name
         );
 
+        // Each safeguard has its own mode, and "off" disables its rules.
+        let parameter = &t["Parameters"][format!("{id}Mode")];
+        assert_eq!(
+            parameter["AllowedValues"],
+            serde_json::json!(["default", "remediate", "dry-run", "off"])
+        );
+        for rule in resources
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{id}Rule")) && !k.ends_with("Permission"))
+        {
+            assert_eq!(
+                rule.1["Properties"]["State"]["Fn::If"],
+                serde_json::json!([format!("{id}Off"), "DISABLED", "ENABLED"]),
+                "{}",
+                rule.0
+            );
+        }
+        assert_eq!(t["Conditions"][format!("{id}Off")]["Fn::Equals"][1], "off");
+
         let function = &resources[&format!("{id}Function")];
+        assert_eq!(
+            function["Properties"]["Environment"]["Variables"]["MODE"]["Fn::If"][0],
+            format!("{id}InheritsMode")
+        );
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
         assert_eq!(function["Properties"]["Runtime"], "provided.al2023");
         assert_eq!(function["Properties"]["Architectures"][0], "arm64");
