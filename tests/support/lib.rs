@@ -3,6 +3,7 @@
 //! against one emulator without seeing each other.
 
 pub mod mocked;
+pub mod routing;
 
 use aws_config::SdkConfig;
 use safeguard::{Aws, Clients, Config, Engine, Mode, SnsNotifier};
