@@ -125,3 +125,29 @@ fn readme_tables_are_the_generated_ones() {
         }
     }
 }
+
+#[test]
+fn every_skipped_checkov_check_says_why() {
+    let t = committed();
+    let mut skips = 0;
+    for (name, r) in t["Resources"].as_object().expect("resources") {
+        for skip in r["Metadata"]["checkov"]["skip"].as_array().into_iter().flatten() {
+            skips += 1;
+            let id = skip["id"].as_str().unwrap_or_default();
+            let why = skip["comment"].as_str().unwrap_or_default();
+            assert!(id.starts_with("CKV_"), "{name}: {skip}");
+            assert!(
+                why.split_whitespace().count() >= 8,
+                "{name}: {id} needs a reason: {why:?}"
+            );
+        }
+        // Functions hand failed async invocations to the failed-events queue.
+        if r["Type"] == "AWS::Lambda::Function" {
+            assert_eq!(
+                r["Properties"]["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0], "FailedEventsQueue",
+                "{name}"
+            );
+        }
+    }
+    assert!(skips > 0);
+}
