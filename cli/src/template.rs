@@ -89,6 +89,10 @@ pub fn template(functions: &[&Function]) -> Value {
         json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "AlertEmail" }, ""] }] }),
     );
     conditions.insert(
+        "HasMemberRole".into(),
+        json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "MemberRoleName" }, ""] }] }),
+    );
+    conditions.insert(
         "HasLogsKmsKey".into(),
         json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "LogsKmsKeyArn" }, ""] }] }),
     );
@@ -150,7 +154,11 @@ pub fn template(functions: &[&Function]) -> Value {
                           "Condition": { "StringEquals": { "kms:ViaService": { "Fn::Sub": "sns.${AWS::Region}.amazonaws.com" } } } },
                         { "Sid": "FailedEvents", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } },
                         { "Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                          "Resource": { "Fn::GetAtt": [log_group, "Arn"] } }
+                          "Resource": { "Fn::GetAtt": [log_group, "Arn"] } },
+                        { "Fn::If": ["HasMemberRole",
+                            { "Sid": "MemberAccounts", "Effect": "Allow", "Action": "sts:AssumeRole",
+                              "Resource": { "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}" } },
+                            { "Ref": "AWS::NoValue" }] }
                     ] } }
                 ]
             }
@@ -186,6 +194,10 @@ pub fn template(functions: &[&Function]) -> Value {
                     "EXEMPT_TAG_KEY": { "Ref": "ExemptTagKey" },
                     "EXEMPT_RESOURCES": { "Ref": "ExemptResources" },
                     "ROLE_PREFIX": { "Ref": "RolePrefix" },
+                    "HOME_ACCOUNT": { "Ref": "AWS::AccountId" },
+                    "MEMBER_ROLE": { "Ref": "MemberRoleName" },
+                    "MEMBER_EXTERNAL_ID": { "Ref": "MemberExternalId" },
+                    "MEMBER_ACCOUNTS": { "Ref": "MemberAccounts" },
                     "SAFEGUARD_ROLE_ARN": { "Fn::GetAtt": [role, "Arn"] }
                 } }
             }
@@ -296,6 +308,12 @@ pub fn template(functions: &[&Function]) -> Value {
                       "Description": "remediate fixes violations; dry-run only alerts with what it would do (each safeguard's <Name>Mode can override it)" },
             "AlertEmail": { "Type": "String", "Default": "", "Description": "E-mail address subscribed to the alerts (optional)" },
             "AlertsKmsKeyId": { "Type": "String", "Default": "alias/aws/sns", "Description": "KMS key encrypting the alert topic" },
+            "MemberRoleName": { "Type": "String", "Default": "", "AllowedPattern": "[A-Za-z0-9+=,.@_/-]{0,64}",
+                                "Description": "Central account only: the role each member account's stack (infra/member.yaml) provides; empty: protect this account only" },
+            "MemberExternalId": { "Type": "String", "Default": "", "NoEcho": true,
+                                  "Description": "Central account only: the external id the member roles require" },
+            "MemberAccounts": { "Type": "String", "Default": "",
+                                "Description": "Central account only: member account ids whose events are handled (comma-separated; empty: any account the organization's bus admits)" },
             "LogsKmsKeyArn": { "Type": "String", "Default": "",
                                "Description": "ARN of a customer-managed KMS key for the functions' log groups (optional: CloudWatch Logs encrypts them either way); its key policy must admit logs.<region>.amazonaws.com" },
             "ExemptTagKey": { "Type": "String", "Default": DEFAULT_EXEMPT_TAG_KEY,

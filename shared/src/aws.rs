@@ -2,7 +2,11 @@
 //! region of the event they handle; clients inside it are created on first use
 //! so a function only pays for the services it calls.
 
+use crate::config::Organization;
+use crate::error::{AwsError, AwsErrorKind, Error};
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::endpoint::EndpointFuture;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
@@ -19,6 +23,9 @@ pub struct Aws {
     base: SdkConfig,
     regions: Mutex<HashMap<String, Arc<Clients>>>,
     calls: Option<CallLog>,
+    organization: Organization,
+    /// Clients acting in member accounts, by `account/region`.
+    members: tokio::sync::Mutex<HashMap<String, Arc<Clients>>>,
 }
 
 impl Aws {
@@ -39,7 +46,66 @@ impl Aws {
             base,
             regions: Mutex::new(HashMap::new()),
             calls: None,
+            organization: Organization::default(),
+            members: tokio::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Act in member accounts through the organization's member role.
+    pub fn with_organization(mut self, organization: Organization) -> Aws {
+        self.organization = organization;
+        self
+    }
+
+    /// Clients acting in `account` and `region`: this deployment's own
+    /// credentials, or for a member account the member role, assumed once
+    /// (and refreshed by the SDK) per account and region.
+    pub async fn clients_in(&self, account: &str, region: &str) -> Result<Arc<Clients>, Error> {
+        let Some(role) = self.organization.role_arn(account) else {
+            return Ok(self.clients(region));
+        };
+        let home = self.clients(region);
+        let key = format!("{account}/{region}");
+        let mut members = self.members.lock().await;
+        if let Some(clients) = members.get(&key) {
+            return Ok(clients.clone());
+        }
+        // The provider needs a clock; a configuration built by hand may lack one.
+        let base = match home.config.time_source() {
+            Some(_) => home.config.clone(),
+            None => home
+                .config
+                .to_builder()
+                .time_source(aws_smithy_async::time::SystemTimeSource::new())
+                .build(),
+        };
+        let mut provider = AssumeRoleProvider::builder(role.clone())
+            .session_name("safeguard")
+            .configure(&base);
+        if let Some(id) = &self.organization.external_id {
+            provider = provider.external_id(id.clone());
+        }
+        let provider = provider.build().await;
+        // Fail here, naming the role, rather than on the first call of a control.
+        if let Err(e) = provider.provide_credentials().await {
+            return Err(Error::Aws(AwsError {
+                kind: AwsErrorKind::Rejected,
+                code: "MemberRoleUnavailable".into(),
+                message: format!(
+                    "cannot assume the member role {role} in account {account} (is the member stack deployed, and does its trust policy admit this function's role and external id?): {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ),
+                action: Some("sts:AssumeRole"),
+            }));
+        }
+        let config = home
+            .config
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        let clients = Arc::new(Clients::with_calls(config, self.calls.clone()));
+        members.insert(key, clients.clone());
+        Ok(clients)
     }
 
     /// Every client made from here on logs its calls into `calls`.

@@ -34,6 +34,64 @@ impl Mode {
     }
 }
 
+/// Central-account operation: the functions run in one account and handle
+/// events forwarded from member accounts through a role each member
+/// provides. Unset, a deployment protects its own account only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Organization {
+    /// The account the functions run in (`HOME_ACCOUNT`).
+    pub home_account: Option<String>,
+    /// The role to assume in a member account (`MEMBER_ROLE`): a role name,
+    /// or an ARN with `{account_id}` standing for the member's id.
+    pub member_role: Option<String>,
+    /// The external id the member role's trust policy requires (`MEMBER_EXTERNAL_ID`).
+    pub external_id: Option<String>,
+    /// The member accounts whose events are handled (`MEMBER_ACCOUNTS`);
+    /// empty: any account that can reach the bus (its policy admits the organization only).
+    pub member_accounts: Vec<String>,
+}
+
+impl Organization {
+    /// Is `account` another account than the one the functions run in?
+    pub fn is_member(&self, account: &str) -> bool {
+        self.home_account
+            .as_deref()
+            .is_some_and(|home| !account.is_empty() && account != home)
+    }
+
+    /// The role to assume for `account`, when it is a member.
+    pub fn role_arn(&self, account: &str) -> Option<String> {
+        if !self.is_member(account) {
+            return None;
+        }
+        let role = self.member_role.as_deref()?;
+        Some(if role.starts_with("arn:") {
+            role.replace("{account_id}", account)
+        } else {
+            format!("arn:aws:iam::{account}:role/{role}")
+        })
+    }
+
+    /// Why an event from `account` is not handled, if it is not.
+    pub fn refuses(&self, account: &str) -> Option<String> {
+        if !self.is_member(account) {
+            return None;
+        }
+        let home = self.home_account.as_deref().unwrap_or_default();
+        if self.member_role.is_none() {
+            return Some(format!(
+                "the event comes from account {account}, and this deployment protects account {home} only (set MEMBER_ROLE to act in member accounts)"
+            ));
+        }
+        if !self.member_accounts.is_empty() && !self.member_accounts.iter().any(|a| a == account) {
+            return Some(format!(
+                "account {account} is not one of the member accounts this deployment protects (MEMBER_ACCOUNTS)"
+            ));
+        }
+        None
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub mode: Mode,
@@ -47,6 +105,7 @@ pub struct Config {
     pub exempt_resources: BTreeMap<String, String>,
     /// This function's own role, named in AccessDenied alerts.
     pub role_arn: Option<String>,
+    pub organization: Organization,
 }
 
 impl Default for Config {
@@ -58,6 +117,7 @@ impl Default for Config {
             role_prefix: DEFAULT_ROLE_PREFIX.into(),
             exempt_resources: BTreeMap::new(),
             role_arn: None,
+            organization: Organization::default(),
         }
     }
 }
@@ -115,6 +175,34 @@ impl Config {
             }
         }
         config.role_arn = get("SAFEGUARD_ROLE_ARN");
+        let account_id = |v: &str| v.len() == 12 && v.chars().all(|c| c.is_ascii_digit());
+        config.organization = Organization {
+            home_account: get("HOME_ACCOUNT").map(|a| a.trim().to_string()),
+            member_role: get("MEMBER_ROLE").map(|r| r.trim().to_string()),
+            external_id: get("MEMBER_EXTERNAL_ID"),
+            member_accounts: get("MEMBER_ACCOUNTS")
+                .map(|l| {
+                    l.split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let org = &config.organization;
+        for account in org.home_account.iter().chain(&org.member_accounts) {
+            if !account_id(account) {
+                return Err(Error::Config(format!(
+                    "HOME_ACCOUNT and MEMBER_ACCOUNTS hold 12-digit account ids, not {account:?}"
+                )));
+            }
+        }
+        if org.member_role.is_some() && org.home_account.is_none() {
+            return Err(Error::Config(
+                "MEMBER_ROLE needs HOME_ACCOUNT, the account the functions run in".into(),
+            ));
+        }
         Ok(config)
     }
 
@@ -179,5 +267,47 @@ mod tests {
         assert!(e.contains("ROLE_PREFIX"), "{e}");
         let e = from(&[("EXEMPT_RESOURCES", "no-reason")]).unwrap_err().to_string();
         assert!(e.contains("RESOURCE=REASON"), "{e}");
+    }
+
+    #[test]
+    fn organization_settings() {
+        let org = from(&[
+            ("HOME_ACCOUNT", "111111111111"),
+            ("MEMBER_ROLE", "safeguard-member"),
+            ("MEMBER_ACCOUNTS", "222222222222, 333333333333"),
+        ])
+        .map(|c| c.organization)
+        .unwrap_or_default();
+        assert_eq!(org.refuses("111111111111"), None);
+        assert_eq!(org.refuses("222222222222"), None);
+        assert!(org
+            .refuses("444444444444")
+            .is_some_and(|r| r.contains("MEMBER_ACCOUNTS")));
+        assert_eq!(org.role_arn("111111111111"), None);
+        assert_eq!(
+            org.role_arn("222222222222").as_deref(),
+            Some("arn:aws:iam::222222222222:role/safeguard-member")
+        );
+        let templated = Organization {
+            member_role: Some("arn:aws:iam::{account_id}:role/ops/guard".into()),
+            ..org
+        };
+        assert_eq!(
+            templated.role_arn("333333333333").as_deref(),
+            Some("arn:aws:iam::333333333333:role/ops/guard")
+        );
+        let alone = Organization {
+            home_account: Some("111111111111".into()),
+            ..Organization::default()
+        };
+        assert!(alone.refuses("222222222222").is_some_and(|r| r.contains("MEMBER_ROLE")));
+        assert!(Organization::default().refuses("222222222222").is_none());
+        for bad in [
+            vec![("MEMBER_ROLE", "r")],
+            vec![("HOME_ACCOUNT", "12345")],
+            vec![("HOME_ACCOUNT", "111111111111"), ("MEMBER_ACCOUNTS", "x")],
+        ] {
+            assert!(from(&bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -31,6 +31,7 @@ impl<N: Notifier> Engine<N> {
     /// An engine with the settings' defaults; see [`Engine::with_settings`].
     pub fn new(function: &'static Function, config: Config, aws: Aws, notifier: N) -> Self {
         let settings = Settings::defaults(function.settings());
+        let aws = aws.with_organization(config.organization.clone());
         Engine {
             function,
             config,
@@ -116,7 +117,7 @@ impl<N: Notifier> Engine<N> {
                 ));
             }
         }
-        None
+        self.config.organization.refuses(&event.account())
     }
 
     /// One outcome per resource the event names (usually one).
@@ -126,7 +127,10 @@ impl<N: Notifier> Engine<N> {
         o.control = Some(d.id.to_string());
         o.hipaa = Some(d.hipaa);
         o.severity = Some(d.severity);
-        let clients = self.aws.clients(&event.region());
+        let clients = match self.aws.clients_in(&event.account(), &event.region()).await {
+            Ok(clients) => clients,
+            Err(err) => return vec![failed(o, &err, &self.config)],
+        };
         let ids = match d.resource.ids(&clients, event).await {
             Ok(ids) if !ids.is_empty() => ids,
             Ok(_) => {
@@ -144,16 +148,22 @@ impl<N: Notifier> Engine<N> {
                 account: event.account(),
                 region: event.region(),
             };
-            outcomes.push(self.run_on(control, event, o, &resource).await);
+            outcomes.push(self.run_on(control, event, &clients, o, &resource).await);
         }
         outcomes
     }
 
-    async fn run_on(&self, control: &dyn Control, event: &TrailEvent, mut o: Outcome, resource: &Resource) -> Outcome {
+    async fn run_on(
+        &self,
+        control: &dyn Control,
+        event: &TrailEvent,
+        clients: &Clients,
+        mut o: Outcome,
+        resource: &Resource,
+    ) -> Outcome {
         let kind = control.declaration().resource.name();
-        let clients = self.aws.clients(&resource.region);
         let ctx = Ctx {
-            clients: &clients,
+            clients,
             settings: &self.settings,
             event,
             role_prefix: &self.config.role_prefix,
@@ -169,7 +179,7 @@ impl<N: Notifier> Engine<N> {
             o.detail = format!("{} \"{}\" is compliant: {}", kind, resource.id, before.state);
             return o;
         }
-        let lapsed = match self.exemption(control, &clients, resource).await {
+        let lapsed = match self.exemption(control, clients, resource).await {
             Ok(Exemption::Active(reason)) => {
                 o.status = Status::Exempt;
                 o.detail = format!("not changed, exempt: {reason}");
