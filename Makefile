@@ -26,7 +26,7 @@ help:
 	@echo "make build [ARCH=arm64|x86_64]   release zips of every function (target/lambda/<fn>/bootstrap.zip)"
 	@echo "make invoke FN=<function> EVENT=<file>   the real Lambda runtime loop (cargo lambda watch + invoke)"
 	@echo "make deploy    sam build && sam deploy --guided"
-	@echo "make template  regenerate infra/template.yaml from the controls' declarations"
+	@echo "make template  regenerate infra/template.yaml and infra/member.yaml from the controls' declarations"
 	@echo "make docs      regenerate the README's tables of controls and settings"
 	@echo "make emulator  start the emulator and print the variables to export; make emulator-stop"
 
@@ -62,7 +62,7 @@ test: venv lint
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' .emulator/test.log
 
 lint: venv venv-lint
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/member.yaml
 	@# --skip-download and BC_SKIP_MAPPING: no calls home, the scan is local.
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -d infra --framework cloudformation --skip-download --compact --quiet
 	cargo run --quiet -p safeguard-cli -- template --check
@@ -81,8 +81,7 @@ else
 endif
 
 template:
-	cargo run --quiet -p safeguard-cli -- template > infra/template.yaml
-	@echo "infra/template.yaml regenerated"
+	cargo run --quiet -p safeguard-cli -- template
 
 docs:
 	cargo run --quiet -p safeguard-cli -- docs

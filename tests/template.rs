@@ -106,10 +106,11 @@ fn rules_and_policies_equal_the_declarations() {
 }
 
 #[test]
-fn committed_template_is_the_generated_one() {
-    let text = std::fs::read_to_string(repo_root().join(template::PATH)).expect("template");
-    let generated = template::render(&functions()).expect("render");
-    assert!(text == generated, "infra/template.yaml is stale: run `make template`");
+fn committed_templates_are_the_generated_ones() {
+    for (path, generated) in template::rendered(&functions()).expect("render") {
+        let text = std::fs::read_to_string(repo_root().join(path)).expect("template");
+        assert!(text == generated, "{path} is stale: run `make template`");
+    }
 }
 
 #[test]
@@ -150,4 +151,54 @@ fn every_skipped_checkov_check_says_why() {
         }
     }
     assert!(skips > 0);
+}
+
+#[test]
+fn member_template_forwards_every_handled_call_and_allows_every_declared_action() {
+    let text = std::fs::read_to_string(repo_root().join(template::MEMBER_PATH)).expect("member template");
+    let t: Value = serde_yaml::from_str(&text).expect("YAML");
+    let resources = t["Resources"].as_object().expect("resources");
+    let forwarded: BTreeSet<(String, String)> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::Events::Rule")
+        .flat_map(|r| {
+            let p = resolve_prefix(&r["Properties"]["EventPattern"]);
+            let source = p["detail"]["eventSource"][0].as_str().unwrap_or_default().to_string();
+            let names: Vec<String> = p["detail"]["eventName"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect();
+            names.into_iter().map(move |n| (source.clone(), n))
+        })
+        .collect();
+    let handled: BTreeSet<(String, String)> = functions()
+        .iter()
+        .flat_map(|f| f.triggers())
+        .flat_map(|(s, names)| names.into_iter().map(move |n| (s.to_string(), n.to_string())))
+        .collect();
+    assert_eq!(
+        forwarded, handled,
+        "the member rules forward exactly the calls Safeguard handles"
+    );
+
+    let role = &resources["MemberRole"]["Properties"];
+    let actions: BTreeSet<String> = role["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect();
+    let declared: BTreeSet<String> = functions()
+        .iter()
+        .flat_map(|f| f.iam_actions())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(actions, declared);
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert!(
+        trust["Condition"]["StringEquals"]["sts:ExternalId"].is_object(),
+        "{trust}"
+    );
 }

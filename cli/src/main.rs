@@ -19,8 +19,8 @@ replay   sends events through the routing the deployed rules use, into the real 
          --target emulator (default) needs AWS_ENDPOINT_URL; --target aws uses your AWS credentials
          and defaults to dry-run. --seed first creates in the emulator what each event describes.
 demo     misconfigures the emulator, replays every sample event, prints the alerts received.
-template prints the CloudFormation template derived from the controls (--check compares it
-         with infra/template.yaml).
+template writes the CloudFormation templates derived from the controls, infra/template.yaml
+         and infra/member.yaml (--check compares them with the committed ones).
 docs     rewrites the README's tables of controls and settings from the declarations
          (--check only compares).
 topic    creates an alert topic in the emulator and prints its ARN (for `make invoke`).";
@@ -77,23 +77,22 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 }
 
 fn template_cmd(check: bool) -> Result<bool, Error> {
-    let rendered = template::render(&functions())?;
-    if !check {
-        print!("{rendered}");
-        return Ok(true);
+    let mut ok = true;
+    for (path, rendered) in template::rendered(&functions())? {
+        if !check {
+            std::fs::write(path, rendered).map_err(|e| Error::Config(format!("cannot write {path}: {e}")))?;
+            println!("{path} regenerated");
+            continue;
+        }
+        let committed = std::fs::read_to_string(path).map_err(|e| Error::Config(format!("cannot read {path}: {e}")))?;
+        if committed == rendered {
+            println!("{path} matches the controls' declarations");
+        } else {
+            eprintln!("{path} differs from the controls' declarations: run `make template`");
+            ok = false;
+        }
     }
-    let committed = std::fs::read_to_string(template::PATH)
-        .map_err(|e| Error::Config(format!("cannot read {}: {e}", template::PATH)))?;
-    if committed == rendered {
-        println!("{} matches the controls' declarations", template::PATH);
-        Ok(true)
-    } else {
-        eprintln!(
-            "{} differs from the controls' declarations: run `make template`",
-            template::PATH
-        );
-        Ok(false)
-    }
+    Ok(ok)
 }
 
 fn docs_cmd(check: bool) -> Result<bool, Error> {

@@ -89,6 +89,10 @@ pub fn template(functions: &[&Function]) -> Value {
         json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "AlertEmail" }, ""] }] }),
     );
     conditions.insert(
+        "IsCentral".into(),
+        json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "OrganizationId" }, ""] }] }),
+    );
+    conditions.insert(
         "HasMemberRole".into(),
         json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "MemberRoleName" }, ""] }] }),
     );
@@ -232,38 +236,48 @@ pub fn template(functions: &[&Function]) -> Value {
         }));
         for ((source, _), pattern) in f.triggers().into_iter().zip(f.patterns(DEFAULT_ROLE_PREFIX)) {
             let service = eventbridge_source(source).trim_start_matches("aws.").to_string();
-            let rule = format!("{id}Rule{}", logical(&service));
-            rule_arns.push(json!({ "Fn::GetAtt": [rule.clone(), "Arn"] }));
-            resources.insert(
-                rule.clone(),
-                json!({
-                    "Type": "AWS::Events::Rule",
-                    "Properties": {
-                        "Name": { "Fn::Sub": format!("${{RolePrefix}}{}-{service}", f.name) },
-                        "Description": format!("{} events for Safeguard {}", source, f.name),
-                        "State": { "Fn::If": [format!("{id}Off"), "DISABLED", "ENABLED"] },
-                        "EventPattern": pattern_with_prefix_ref(pattern, DEFAULT_ROLE_PREFIX),
-                        "Targets": [{
-                            "Id": "function",
-                            "Arn": { "Fn::GetAtt": [function.clone(), "Arn"] },
-                            "RetryPolicy": { "MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600 },
-                            "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } }
-                        }]
-                    }
-                }),
-            );
-            resources.insert(
-                format!("{rule}Permission"),
-                json!({
+            // The same rule on the default bus (this account's events) and, in a
+            // central account, on the organization's bus (the members' events).
+            for central in [false, true] {
+                let suffix = if central { "Central" } else { "" };
+                let rule = format!("{id}Rule{}{suffix}", logical(&service));
+                let arn = json!({ "Fn::GetAtt": [rule.clone(), "Arn"] });
+                rule_arns.push(if central {
+                    json!({ "Fn::If": ["IsCentral", arn, { "Ref": "AWS::NoValue" }] })
+                } else {
+                    arn
+                });
+                let mut properties = json!({
+                    "Name": { "Fn::Sub": format!("${{RolePrefix}}{}-{service}{}", f.name, if central { "-central" } else { "" }) },
+                    "Description": format!("{} events for Safeguard {}{}", source, f.name, if central { ", from member accounts" } else { "" }),
+                    "State": { "Fn::If": [format!("{id}Off"), "DISABLED", "ENABLED"] },
+                    "EventPattern": pattern_with_prefix_ref(pattern.clone(), DEFAULT_ROLE_PREFIX),
+                    "Targets": [{
+                        "Id": "function",
+                        "Arn": { "Fn::GetAtt": [function.clone(), "Arn"] },
+                        "RetryPolicy": { "MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600 },
+                        "DeadLetterConfig": { "Arn": { "Fn::GetAtt": ["FailedEventsQueue", "Arn"] } }
+                    }]
+                });
+                let mut permission = json!({
                     "Type": "AWS::Lambda::Permission",
                     "Properties": {
                         "FunctionName": { "Ref": function },
                         "Action": "lambda:InvokeFunction",
                         "Principal": "events.amazonaws.com",
-                        "SourceArn": { "Fn::GetAtt": [rule, "Arn"] }
+                        "SourceArn": { "Fn::GetAtt": [rule.clone(), "Arn"] }
                     }
-                }),
-            );
+                });
+                let mut resource = json!({ "Type": "AWS::Events::Rule" });
+                if central {
+                    properties["EventBusName"] = json!({ "Ref": "CentralBus" });
+                    resource["Condition"] = json!("IsCentral");
+                    permission["Condition"] = json!("IsCentral");
+                }
+                resource["Properties"] = properties;
+                resources.insert(rule.clone(), resource);
+                resources.insert(format!("{rule}Permission"), permission);
+            }
         }
         outputs.insert(
             format!("{id}FunctionArn"),
@@ -273,6 +287,40 @@ pub fn template(functions: &[&Function]) -> Value {
             }),
         );
     }
+    resources.insert(
+        "CentralBus".into(),
+        json!({
+            "Type": "AWS::Events::EventBus",
+            "Condition": "IsCentral",
+            "Properties": { "Name": { "Fn::Sub": "${RolePrefix}central" } }
+        }),
+    );
+    resources.insert(
+        "CentralBusPolicy".into(),
+        json!({
+            "Type": "AWS::Events::EventBusPolicy",
+            "Condition": "IsCentral",
+            "Properties": {
+                "EventBusName": { "Ref": "CentralBus" },
+                "StatementId": "OrganizationMembersOnly",
+                "Statement": {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "events:PutEvents",
+                    "Resource": { "Fn::GetAtt": ["CentralBus", "Arn"] },
+                    "Condition": { "StringEquals": { "aws:PrincipalOrgID": { "Ref": "OrganizationId" } } }
+                }
+            }
+        }),
+    );
+    outputs.insert(
+        "CentralBusArn".into(),
+        json!({
+            "Condition": "IsCentral",
+            "Description": "The bus member accounts forward their events to (infra/member.yaml's CentralBusArn)",
+            "Value": { "Fn::GetAtt": ["CentralBus", "Arn"] }
+        }),
+    );
     resources.insert(
         "FailedEventsQueuePolicy".into(),
         json!({
@@ -308,6 +356,8 @@ pub fn template(functions: &[&Function]) -> Value {
                       "Description": "remediate fixes violations; dry-run only alerts with what it would do (each safeguard's <Name>Mode can override it)" },
             "AlertEmail": { "Type": "String", "Default": "", "Description": "E-mail address subscribed to the alerts (optional)" },
             "AlertsKmsKeyId": { "Type": "String", "Default": "alias/aws/sns", "Description": "KMS key encrypting the alert topic" },
+            "OrganizationId": { "Type": "String", "Default": "", "AllowedPattern": "(o-[a-z0-9]{10,32})?",
+                                "Description": "Central account only: the AWS Organization (o-...) whose accounts may put events on the central bus; empty: no central bus" },
             "MemberRoleName": { "Type": "String", "Default": "", "AllowedPattern": "[A-Za-z0-9+=,.@_/-]{0,64}",
                                 "Description": "Central account only: the role each member account's stack (infra/member.yaml) provides; empty: protect this account only" },
             "MemberExternalId": { "Type": "String", "Default": "", "NoEcho": true,
@@ -342,4 +392,119 @@ pub fn render(functions: &[&Function]) -> Result<String, safeguard::Error> {
     Ok(format!(
         "# Generated by `make template` from the controls' declarations. Do not edit by hand.\n{body}"
     ))
+}
+
+pub const MEMBER_PATH: &str = "infra/member.yaml";
+
+/// The member-account template (one stack per member account and region, as
+/// a StackSet): rules forwarding the calls Safeguard handles to the central
+/// account's bus, and the role the central functions assume to fix them.
+pub fn member_template(functions: &[&Function]) -> Value {
+    let mut resources = Map::new();
+    // One forwarding rule per event source, with every function's calls.
+    let mut by_source: Vec<(&str, std::collections::BTreeSet<&str>)> = Vec::new();
+    for f in functions {
+        for (source, names) in f.triggers() {
+            match by_source.iter_mut().find(|(s, _)| *s == source) {
+                Some((_, all)) => all.extend(names),
+                None => by_source.push((source, names)),
+            }
+        }
+    }
+    by_source.sort_by_key(|(s, _)| *s);
+    for (source, names) in &by_source {
+        let service = eventbridge_source(source).trim_start_matches("aws.").to_string();
+        let pattern = safeguard::control::event_pattern(source, names, DEFAULT_ROLE_PREFIX);
+        resources.insert(
+            format!("Forward{}", logical(&service)),
+            json!({
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "Name": { "Fn::Sub": format!("${{RolePrefix}}forward-{service}") },
+                    "Description": format!("{source} calls Safeguard handles, forwarded to the central account"),
+                    "State": "ENABLED",
+                    "EventPattern": pattern_with_prefix_ref(pattern, DEFAULT_ROLE_PREFIX),
+                    "Targets": [{
+                        "Id": "central",
+                        "Arn": { "Ref": "CentralBusArn" },
+                        "RoleArn": { "Fn::GetAtt": ["ForwardingRole", "Arn"] }
+                    }]
+                }
+            }),
+        );
+    }
+    resources.insert(
+        "ForwardingRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": { "Fn::Sub": "${RolePrefix}forward-${AWS::Region}" },
+                "Description": "EventBridge puts this account's events on Safeguard's central bus",
+                "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": { "Service": "events.amazonaws.com" }, "Action": "sts:AssumeRole",
+                    "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
+                }] },
+                "Policies": [{ "PolicyName": "forward", "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "events:PutEvents", "Resource": { "Ref": "CentralBusArn" }
+                }] } }]
+            }
+        }),
+    );
+    let actions: std::collections::BTreeSet<&str> = functions.iter().flat_map(|f| f.iam_actions()).collect();
+    resources.insert(
+        "MemberRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Metadata": { "checkov": checkov_skips(&[
+                ("CKV_AWS_109", "the central safeguards fix whichever resource of the account was misconfigured, so the declared actions apply to every resource (Resource *); the actions are exactly those the controls declare"),
+                ("CKV_AWS_110", "same reason: the authentication safeguard may detach administrator policies from any principal when the central deployment opts in"),
+                ("CKV_AWS_111", "same reason: remediation writes to whichever resource was misconfigured"),
+            ]) },
+            "Properties": {
+                "RoleName": { "Ref": "MemberRoleName" },
+                "Description": "Safeguard's central functions act in this account through this role",
+                "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "AWS": { "Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccountId}:root" } },
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": { "sts:ExternalId": { "Ref": "ExternalId" } },
+                        "ArnLike": { "aws:PrincipalArn": { "Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccountId}:role/${RolePrefix}*" } }
+                    }
+                }] },
+                "Policies": [{ "PolicyName": "controls", "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                    "Sid": "Controls", "Effect": "Allow", "Action": actions, "Resource": "*"
+                }] } }]
+            }
+        }),
+    );
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Safeguard member account: forwards the CloudTrail calls Safeguard handles to the central account and lets its functions fix them. Deploy in every member account and region (a StackSet). Generated by `make template`; do not edit by hand.",
+        "Parameters": {
+            "CentralAccountId": { "Type": "String", "AllowedPattern": "[0-9]{12}", "Description": "The account Safeguard's functions run in" },
+            "CentralBusArn": { "Type": "String", "Description": "The central stack's CentralBusArn output" },
+            "ExternalId": { "Type": "String", "NoEcho": true, "MinLength": 8, "Description": "The central stack's MemberExternalId" },
+            "MemberRoleName": { "Type": "String", "Default": "safeguard-member", "Description": "The central stack's MemberRoleName" },
+            "RolePrefix": { "Type": "String", "Default": DEFAULT_ROLE_PREFIX, "AllowedPattern": "[A-Za-z0-9+=,.@_-]{1,32}",
+                            "Description": "The central stack's RolePrefix: calls made by these roles are not forwarded" }
+        },
+        "Resources": resources,
+        "Outputs": {
+            "MemberRoleArn": { "Description": "The role the central functions assume", "Value": { "Fn::GetAtt": ["MemberRole", "Arn"] } }
+        }
+    })
+}
+
+/// Every generated template, with the path it is committed at.
+pub fn rendered(functions: &[&Function]) -> Result<Vec<(&'static str, String)>, safeguard::Error> {
+    let member = serde_yaml::to_string(&member_template(functions))
+        .map_err(|e| safeguard::Error::Unexpected(format!("cannot render the member template: {e}")))?;
+    Ok(vec![
+        (PATH, render(functions)?),
+        (
+            MEMBER_PATH,
+            format!("# Generated by `make template` from the controls' declarations. Do not edit by hand.\n{member}"),
+        ),
+    ])
 }
