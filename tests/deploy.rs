@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 
 const STACK_PREFIX: &str = "safeguard-deploy-test-";
 
+/// The tests take turns: a stack just deployed has rules targeting Lambda,
+/// which the emulator's EventBridge fails on, until its targets are swapped.
+static ONE_STACK_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A zip archive holding one executable file, `bootstrap` (stored, not compressed).
 fn placeholder_zip() -> Vec<u8> {
     fn crc32(data: &[u8]) -> u32 {
@@ -114,14 +118,14 @@ async fn wait_for(cf: &aws_sdk_cloudformation::Client, stack: &str) -> aws_sdk_c
 
 /// Stacks an interrupted earlier run left: their rules target Lambda
 /// functions, which the emulator's EventBridge cannot deliver to.
-async fn delete_leftovers(cf: &aws_sdk_cloudformation::Client) {
+async fn delete_leftovers(cf: &aws_sdk_cloudformation::Client, stack_prefix: &str) {
     // Best effort: a listing the emulator cannot produce leaves nothing to do.
     let Ok(out) = cf.describe_stacks().send().await else {
         return;
     };
     for s in out.stacks() {
         let name = s.stack_name().unwrap_or_default();
-        if name.starts_with(STACK_PREFIX) && s.stack_status() != Some(&StackStatus::DeleteComplete) {
+        if name.starts_with(stack_prefix) && s.stack_status() != Some(&StackStatus::DeleteComplete) {
             cf.delete_stack()
                 .stack_name(name)
                 .send()
@@ -131,17 +135,43 @@ async fn delete_leftovers(cf: &aws_sdk_cloudformation::Client) {
     }
 }
 
-#[tokio::test]
-async fn the_stack_deploys_and_routes_every_sample() {
-    let env = TestEnv::new("deploy").await;
-    let cf = aws_sdk_cloudformation::Client::new(&env.sdk);
-    let events = aws_sdk_eventbridge::Client::new(&env.sdk);
-    let sqs = aws_sdk_sqs::Client::new(&env.sdk);
-    delete_leftovers(&cf).await;
+/// Deploys `body` as `stack` with `parameters`, asserting it completes; its outputs.
+async fn deploy(
+    cf: &aws_sdk_cloudformation::Client,
+    stack: &str,
+    body: &Value,
+    parameters: &[(&str, &str)],
+) -> BTreeMap<String, String> {
+    let mut create = cf
+        .create_stack()
+        .stack_name(stack)
+        .template_body(body.to_string())
+        .capabilities(Capability::CapabilityNamedIam);
+    for (key, value) in parameters {
+        create = create.parameters(Parameter::builder().parameter_key(*key).parameter_value(*value).build());
+    }
+    create.send().await.expect("create stack");
+    let deployed = wait_for(cf, stack).await;
+    assert_eq!(
+        deployed.stack_status(),
+        Some(&StackStatus::CreateComplete),
+        "{stack}: {:?}",
+        deployed.stack_status_reason()
+    );
+    deployed
+        .outputs()
+        .iter()
+        .map(|o| {
+            (
+                o.output_key().unwrap_or_default().to_string(),
+                o.output_value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
 
-    // The code, uploaded; the template, deployed under a prefix of its own.
-    let run = unique("dp");
-    let prefix = format!("{run}-");
+/// The function code, uploaded to a bucket of its own.
+async fn upload_code(env: &TestEnv, run: &str) -> Value {
     let bucket = format!("{run}-artifacts");
     safeguard_cli::seed::ensure_bucket(&env.clients, &bucket)
         .await
@@ -155,50 +185,91 @@ async fn the_stack_deploys_and_routes_every_sample() {
         .send()
         .await
         .expect("upload code");
+    deployable(&bucket, "functions.zip")
+}
+
+/// The emulator cannot invoke Lambda: an SQS queue per function stands in,
+/// as the target of each of its rules on `bus`. The queues, by function.
+async fn queues_for_functions(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    run: &str,
+    prefix: &str,
+    bus: Option<&str>,
+) -> BTreeMap<&'static str, String> {
+    let mut queues = BTreeMap::new();
+    for f in functions() {
+        let (url, queue_arn) = create_queue(sqs, &format!("{run}-{}", f.name)).await.expect("queue");
+        let rules = events
+            .list_rules()
+            .name_prefix(format!("{prefix}{}-", f.name))
+            .set_event_bus_name(bus.map(str::to_string))
+            .send()
+            .await
+            .expect("rules");
+        for rule in rules
+            .rules()
+            .iter()
+            .filter(|r| r.event_bus_name() == Some(bus.unwrap_or("default")))
+        {
+            let name = rule.name().unwrap_or_default();
+            events
+                .remove_targets()
+                .rule(name)
+                .set_event_bus_name(bus.map(str::to_string))
+                .ids("function")
+                .send()
+                .await
+                .expect("remove target");
+            let stand_in = Target::builder().id("queue").arn(&queue_arn).build().expect("target");
+            events
+                .put_targets()
+                .rule(name)
+                .set_event_bus_name(bus.map(str::to_string))
+                .targets(stand_in)
+                .send()
+                .await
+                .expect("put target");
+            if rule.state().map(|s| s.as_str()) == Some("DISABLED") {
+                events
+                    .enable_rule()
+                    .name(name)
+                    .set_event_bus_name(bus.map(str::to_string))
+                    .send()
+                    .await
+                    .expect("enable rule");
+            }
+        }
+        queues.insert(f.name, url);
+    }
+    queues
+}
+
+#[tokio::test]
+async fn the_stack_deploys_and_routes_every_sample() {
+    let _turn = ONE_STACK_AT_A_TIME.lock().await;
+    let env = TestEnv::new("deploy").await;
+    let cf = aws_sdk_cloudformation::Client::new(&env.sdk);
+    let events = aws_sdk_eventbridge::Client::new(&env.sdk);
+    let sqs = aws_sdk_sqs::Client::new(&env.sdk);
+    delete_leftovers(&cf, STACK_PREFIX).await;
+
+    // The code, uploaded; the template, deployed under a prefix of its own.
+    let run = unique("dp");
+    let prefix = format!("{run}-");
+    let body = upload_code(&env, &run).await;
     let stack = format!("{STACK_PREFIX}{run}");
-    let body = deployable(&bucket, "functions.zip");
-    cf.create_stack()
-        .stack_name(&stack)
-        .template_body(body.to_string())
-        .capabilities(Capability::CapabilityNamedIam)
-        .parameters(
-            Parameter::builder()
-                .parameter_key("RolePrefix")
-                .parameter_value(&prefix)
-                .build(),
-        )
-        .parameters(
-            Parameter::builder()
-                .parameter_key("EncryptionMode")
-                .parameter_value("dry-run")
-                .build(),
-        )
-        .parameters(
-            Parameter::builder()
-                .parameter_key("NetworkMode")
-                .parameter_value("off")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create stack");
-    let deployed = wait_for(&cf, &stack).await;
-    assert_eq!(
-        deployed.stack_status(),
-        Some(&StackStatus::CreateComplete),
-        "{:?}",
-        deployed.stack_status_reason()
-    );
-    let outputs: BTreeMap<String, String> = deployed
-        .outputs()
-        .iter()
-        .map(|o| {
-            (
-                o.output_key().unwrap_or_default().to_string(),
-                o.output_value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
+    let outputs = deploy(
+        &cf,
+        &stack,
+        &body,
+        &[
+            ("RolePrefix", &prefix),
+            ("EncryptionMode", "dry-run"),
+            ("NetworkMode", "off"),
+        ],
+    )
+    .await;
 
     // The alert topic is encrypted; the failed-events queue exists.
     let topic = &outputs["AlertTopicArn"];
@@ -223,7 +294,6 @@ async fn the_stack_deploys_and_routes_every_sample() {
     );
 
     let iam = env.clients.iam();
-    let mut queues = BTreeMap::new();
     for f in functions() {
         let id = template::logical(f.name);
         let function_arn = &outputs[&format!("{id}FunctionArn")];
@@ -275,7 +345,6 @@ async fn the_stack_deploys_and_routes_every_sample() {
             "{}: deployed patterns differ from the declarations",
             f.name
         );
-        let (url, queue_arn) = create_queue(&sqs, &format!("{run}-{}", f.name)).await.expect("queue");
         for rule in rules.rules() {
             let name = rule.name().unwrap_or_default();
             let state = rule.state().map(|s| s.as_str()).unwrap_or_default();
@@ -296,27 +365,7 @@ async fn the_stack_deploys_and_routes_every_sample() {
             );
             let retry = target.retry_policy().expect("retry policy");
             assert!(retry.maximum_retry_attempts().unwrap_or(0) > 0, "{name}");
-            // The emulator cannot invoke Lambda: an SQS queue stands in for the function.
-            events
-                .remove_targets()
-                .rule(name)
-                .ids(target.id())
-                .send()
-                .await
-                .expect("remove target");
-            let stand_in = Target::builder().id("queue").arn(&queue_arn).build().expect("target");
-            events
-                .put_targets()
-                .rule(name)
-                .targets(stand_in)
-                .send()
-                .await
-                .expect("put target");
-            if state == "DISABLED" {
-                events.enable_rule().name(name).send().await.expect("enable rule");
-            }
         }
-        queues.insert(f.name, url);
     }
 
     // Each function runs in the mode its parameters give it.
@@ -341,6 +390,111 @@ async fn the_stack_deploys_and_routes_every_sample() {
         assert_eq!(config.handler(), Some("bootstrap"), "{}", f.name);
     }
 
+    let queues = queues_for_functions(&events, &sqs, &run, &prefix, None).await;
     assert_routing(&events, &sqs, &queues, &prefix).await;
     cf.delete_stack().stack_name(&stack).send().await.expect("delete stack");
+}
+
+const ORG_STACK_PREFIX: &str = "safeguard-org-test-";
+const MEMBER_ACCOUNT: &str = "210987654321";
+
+/// The member stack deployed in account B forwards B's calls to the central
+/// stack's bus in account A, whose twin rules hand them to the functions.
+#[tokio::test]
+async fn a_member_account_forwards_its_events_to_the_central_account() {
+    let _turn = ONE_STACK_AT_A_TIME.lock().await;
+    let env = TestEnv::new("deploy").await;
+    let cf = aws_sdk_cloudformation::Client::new(&env.sdk);
+    let events = aws_sdk_eventbridge::Client::new(&env.sdk);
+    let sqs = aws_sdk_sqs::Client::new(&env.sdk);
+    delete_leftovers(&cf, ORG_STACK_PREFIX).await;
+
+    let run = unique("og");
+    let prefix = format!("{run}-");
+    let member_role = format!("{prefix}member");
+    let external_id = "hipaa-central-external-id";
+    let body = upload_code(&env, &run).await;
+    let central_stack = format!("{ORG_STACK_PREFIX}{run}");
+    let outputs = deploy(
+        &cf,
+        &central_stack,
+        &body,
+        &[
+            ("RolePrefix", &prefix),
+            ("OrganizationId", "o-exampleorg01"),
+            ("MemberRoleName", &member_role),
+            ("MemberExternalId", external_id),
+            ("MemberAccounts", MEMBER_ACCOUNT),
+        ],
+    )
+    .await;
+    let bus_arn = outputs.get("CentralBusArn").expect("central bus output").clone();
+    let bus = format!("{prefix}central");
+    assert!(bus_arn.ends_with(&format!(":event-bus/{bus}")), "{bus_arn}");
+
+    // The member stack, deployed in account B with B's own credentials.
+    let org = safeguard::config::Organization {
+        home_account: Some(ACCOUNT.into()),
+        member_role: Some("deployer".into()),
+        ..Default::default()
+    };
+    let member = safeguard::Aws::new(env.sdk.clone())
+        .with_organization(org)
+        .clients_in(MEMBER_ACCOUNT, "us-east-1")
+        .await
+        .expect("member account");
+    let member_cf = aws_sdk_cloudformation::Client::new(member.sdk_config());
+    let text = std::fs::read_to_string(repo_root().join(template::MEMBER_PATH)).expect("member template");
+    let member_body: Value = serde_yaml::from_str(&text).expect("YAML");
+    let member_stack = format!("{ORG_STACK_PREFIX}{run}-member");
+    let member_outputs = deploy(
+        &member_cf,
+        &member_stack,
+        &member_body,
+        &[
+            ("CentralAccountId", ACCOUNT),
+            ("CentralBusArn", &bus_arn),
+            ("ExternalId", external_id),
+            ("MemberRoleName", &member_role),
+            ("RolePrefix", &prefix),
+        ],
+    )
+    .await;
+    assert_eq!(
+        member_outputs.get("MemberRoleArn").map(String::as_str),
+        Some(format!("arn:aws:iam::{MEMBER_ACCOUNT}:role/{member_role}").as_str())
+    );
+    let trust = member
+        .iam()
+        .get_role()
+        .role_name(&member_role)
+        .send()
+        .await
+        .expect("member role")
+        .role()
+        .map(|r| r.assume_role_policy_document().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    let trust = policy_json(&trust).to_string();
+    assert!(
+        trust.contains(external_id) && trust.contains(&format!("arn:aws:iam::{ACCOUNT}:root")),
+        "{trust}"
+    );
+
+    // Every sample put on B's bus lands, through A's central bus, on exactly
+    // the functions that handle it.
+    let queues = queues_for_functions(&events, &sqs, &run, &prefix, Some(&bus)).await;
+    let member_events = aws_sdk_eventbridge::Client::new(member.sdk_config());
+    assert_routing(&member_events, &sqs, &queues, &prefix).await;
+
+    member_cf
+        .delete_stack()
+        .stack_name(&member_stack)
+        .send()
+        .await
+        .expect("delete member stack");
+    cf.delete_stack()
+        .stack_name(&central_stack)
+        .send()
+        .await
+        .expect("delete stack");
 }

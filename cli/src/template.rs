@@ -270,7 +270,9 @@ pub fn template(functions: &[&Function]) -> Value {
                 });
                 let mut resource = json!({ "Type": "AWS::Events::Rule" });
                 if central {
-                    properties["EventBusName"] = json!({ "Ref": "CentralBus" });
+                    // By name, as the bus's Ref would give: the emulator resolves Ref to an object.
+                    properties["EventBusName"] = json!({ "Fn::Sub": "${RolePrefix}central" });
+                    resource["DependsOn"] = json!("CentralBus");
                     resource["Condition"] = json!("IsCentral");
                     permission["Condition"] = json!("IsCentral");
                 }
@@ -300,8 +302,9 @@ pub fn template(functions: &[&Function]) -> Value {
         json!({
             "Type": "AWS::Events::EventBusPolicy",
             "Condition": "IsCentral",
+            "DependsOn": "CentralBus",
             "Properties": {
-                "EventBusName": { "Ref": "CentralBus" },
+                "EventBusName": { "Fn::Sub": "${RolePrefix}central" },
                 "StatementId": "OrganizationMembersOnly",
                 "Statement": {
                     "Effect": "Allow",

@@ -238,6 +238,11 @@ impl Clients {
         self.config.region().map(|r| r.as_ref())
     }
 
+    /// The configuration these clients are built from (for clients of other services).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
     /// Use this S3 client instead of building one (tests inject mocked clients).
     pub fn preset_s3(&self, client: aws_sdk_s3::Client) -> bool {
         self.s3.set(client).is_ok()
