@@ -302,7 +302,6 @@ pub fn template(functions: &[&Function]) -> Value {
         json!({
             "Type": "AWS::Events::EventBusPolicy",
             "Condition": "IsCentral",
-            "DependsOn": "CentralBus",
             "Properties": {
                 "EventBusName": { "Fn::Sub": "${RolePrefix}central" },
                 "StatementId": "OrganizationMembersOnly",
