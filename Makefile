@@ -17,7 +17,7 @@ FORMAT ?= text
 TARGET ?= emulator
 SEED ?=
 
-.PHONY: help demo test replay build invoke deploy template docs lint check emulator emulator-stop venv venv-build venv-lint clean
+.PHONY: help demo test replay build invoke deploy template docs lint check emulator emulator-stop venv venv-build venv-lint build-check clean
 
 help:
 	@echo "make demo      misconfigure the local emulator, replay every sample event, show the alerts"
@@ -91,6 +91,11 @@ build: venv-build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release $$arch_flag --output-format zip \
 	  $(foreach f,$(FUNCTIONS),--bin $(f))
 	@for f in $(FUNCTIONS); do ls -l target/lambda/$$f/bootstrap.zip; done
+
+# CI's check of the release path: one function, x86_64, zipped and inspected.
+build-check: venv-build
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --x86-64 --output-format zip --bin access-control
+	$(VENV)/bin/python scripts/check_zip.py target/lambda/access-control/bootstrap.zip
 
 invoke: venv-build $(CLI)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }
