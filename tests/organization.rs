@@ -197,3 +197,67 @@ async fn a_member_role_that_cannot_be_assumed_fails_naming_it() {
     assert_eq!(alerts.len(), 1, "a failed event must alert");
     assert!(alerts[0].text.contains("safeguard-member"), "{}", alerts[0].text);
 }
+
+/// The member's event names its region: the fix happens in that region of
+/// the member account, with clients built for it.
+#[tokio::test]
+async fn a_member_event_is_fixed_in_its_own_region() {
+    let env = TestEnv::new("org").await;
+    let engine = env.engine(&network::FUNCTION, central(&env));
+    let region = "us-west-2";
+    let member = engine.aws().clients_in(MEMBER, region).await.expect("member clients");
+    let mut event = from_account(sample("network/authorize-sg-ingress-ssh-world.json"), MEMBER);
+    event["region"] = region.into();
+    event["detail"]["awsRegion"] = region.into();
+    seed(&member, &mut event).await.expect("seed in the member's region");
+    let group = event["detail"]["requestParameters"]["groupId"]
+        .as_str()
+        .expect("seeded group")
+        .to_string();
+
+    let o = engine
+        .handle(event)
+        .await
+        .into_iter()
+        .find(|o| o.control.as_deref() == Some("sg-open-admin-ports"))
+        .expect("outcome");
+    assert_eq!(o.status, Status::Remediated, "{}", o.detail);
+    assert_eq!((o.account.as_str(), o.region.as_str()), (MEMBER, region));
+    let rules = member
+        .ec2()
+        .describe_security_group_rules()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(&group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("rules");
+    assert!(
+        !rules
+            .security_group_rules()
+            .iter()
+            .any(|r| r.cidr_ipv4() == Some("0.0.0.0/0") && r.from_port() == Some(22)),
+        "SSH must be closed in {MEMBER}/{region}"
+    );
+    // The group lives in the member's region only.
+    let central_west = Aws::new(env.sdk.clone()).clients(region);
+    let elsewhere = central_west
+        .ec2()
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await;
+    assert!(elsewhere.is_err(), "{group} must not exist in the central account");
+    let home_region = engine.aws().clients_in(MEMBER, "us-east-1").await.expect("member");
+    assert!(home_region
+        .ec2()
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await
+        .is_err());
+    env.alerts(1).await;
+}
