@@ -168,7 +168,7 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
     let _ = writeln!(
         t,
         "Safeguard {}: {}",
-        o.status.headline().to_lowercase(),
+        o.headline().to_lowercase(),
         d.map(|d| d.title).unwrap_or("event could not be processed")
     );
     let _ = writeln!(t);
@@ -198,7 +198,7 @@ fn text(o: &Outcome, d: Option<&Declaration>, exempt_hint: &str) -> String {
             o.action.as_deref().unwrap_or("fix it")
         ),
         // A fix Safeguard withholds: the detail says why and what to do.
-        Status::WouldRemediate => format!("nothing, {}", o.detail),
+        Status::WouldRemediate => "nothing; the detail below says why and what to do".into(),
         Status::Exempt => "nothing: the resource is exempt".into(),
         _ => "nothing".into(),
     };
@@ -294,8 +294,14 @@ mod tests {
             "{}",
             a.subject
         );
+        assert!(a.text.starts_with("Safeguard action needed: "), "{}", a.text);
         assert!(
-            a.text.contains("nothing, not changed: notify-only: remove the grant"),
+            a.text.contains("nothing; the detail below says why and what to do"),
+            "{}",
+            a.text
+        );
+        assert!(
+            a.text.contains("not changed: notify-only: remove the grant"),
             "{}",
             a.text
         );
