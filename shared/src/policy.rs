@@ -28,18 +28,12 @@ pub fn is_everyone(principal: Option<&Value>) -> bool {
     }
 }
 
-/// Allow statements open to anyone without a condition narrowing them, by Sid
-/// (or position when they have none).
-pub fn public_allows(policy: &Value) -> Vec<String> {
+/// The Allow statements `grants` picks, by Sid (or position when they have none).
+fn allows_where(policy: &Value, grants: impl Fn(&Value) -> bool) -> Vec<String> {
     statements(policy)
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
-            s.get("Effect").and_then(Value::as_str) == Some("Allow")
-                && is_everyone(s.get("Principal"))
-                && s.get("Condition")
-                    .is_none_or(|c| c.as_object().is_some_and(|m| m.is_empty()))
-        })
+        .filter(|(_, s)| s.get("Effect").and_then(Value::as_str) == Some("Allow") && grants(s))
         .map(|(i, s)| {
             s.get("Sid")
                 .and_then(Value::as_str)
@@ -49,25 +43,20 @@ pub fn public_allows(policy: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Allow statements granting every action on every resource, by Sid (or
-/// position): administrator access, whatever else the policy says.
+/// Allow statements open to anyone without a condition narrowing them.
+pub fn public_allows(policy: &Value) -> Vec<String> {
+    allows_where(policy, |s| {
+        is_everyone(s.get("Principal"))
+            && s.get("Condition")
+                .is_none_or(|c| c.as_object().is_some_and(|m| m.is_empty()))
+    })
+}
+
+/// Allow statements granting every action on every resource: administrator
+/// access, whatever else the policy says.
 pub fn admin_statements(policy: &Value) -> Vec<String> {
     let has_star = |v: Option<&Value>| as_list(v).iter().any(|a| matches!(a.as_str(), Some("*" | "*:*")));
-    statements(policy)
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            s.get("Effect").and_then(Value::as_str) == Some("Allow")
-                && has_star(s.get("Action"))
-                && has_star(s.get("Resource"))
-        })
-        .map(|(i, s)| {
-            s.get("Sid")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("statement {}", i + 1))
-        })
-        .collect()
+    allows_where(policy, |s| has_star(s.get("Action")) && has_star(s.get("Resource")))
 }
 
 /// IAM returns policy documents URL-encoded (RFC 3986); some callers and
