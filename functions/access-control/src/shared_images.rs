@@ -12,7 +12,17 @@ use safeguard::{
 };
 
 /// "public, and shared with accounts a, b" / "shared with accounts a" / "not shared".
-fn sharing(public: bool, accounts: &[String]) -> String {
+/// Public is the violation; shares with named accounts are kept and reported.
+fn sharing(public: bool, accounts: &[String]) -> Assessment {
+    let state = describe_sharing(public, accounts);
+    if public {
+        Assessment::violation(state)
+    } else {
+        Assessment::compliant(state)
+    }
+}
+
+fn describe_sharing(public: bool, accounts: &[String]) -> String {
     let accounts = if accounts.is_empty() {
         String::new()
     } else {
@@ -75,12 +85,7 @@ impl Control for PublicSnapshot {
 
     async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
         let (public, accounts) = snapshot_permissions(ctx, &resource.id).await?;
-        let state = sharing(public, &accounts);
-        Ok(if public {
-            Assessment::violation(state)
-        } else {
-            Assessment::compliant(state)
-        })
+        Ok(sharing(public, &accounts))
     }
 
     async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
@@ -149,12 +154,7 @@ impl Control for PublicImage {
 
     async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
         let (public, accounts) = launch_permissions(ctx, &resource.id).await?;
-        let state = sharing(public, &accounts);
-        Ok(if public {
-            Assessment::violation(state)
-        } else {
-            Assessment::compliant(state)
-        })
+        Ok(sharing(public, &accounts))
     }
 
     async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
