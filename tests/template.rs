@@ -3,7 +3,7 @@
 
 use safeguard::config::DEFAULT_ROLE_PREFIX;
 use safeguard_cli::{functions, template};
-use safeguard_tests::repo_root;
+use safeguard_tests::{declared_grants, grants, repo_root};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -56,16 +56,10 @@ fn rules_and_policies_equal_the_declarations() {
             .iter()
             .find(|p| p["PolicyName"] == "controls")
             .expect("controls policy");
-        let actions: BTreeSet<String> = controls["PolicyDocument"]["Statement"]
-            .as_array()
-            .expect("statements")
-            .iter()
-            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
-            .filter_map(|a| a.as_str().map(str::to_string))
-            .collect();
-        let declared: BTreeSet<String> = f.iam_actions().into_iter().map(str::to_string).collect();
+        // Each action on exactly the resources its scope names, no more.
         assert_eq!(
-            actions, declared,
+            grants(&controls["PolicyDocument"]),
+            declared_grants(f.iam_actions(), &[]),
             "{}: role actions drifted from the declarations",
             f.name
         );
@@ -184,18 +178,10 @@ fn member_template_forwards_every_handled_call_and_allows_every_declared_action(
     );
 
     let role = &resources["MemberRole"]["Properties"];
-    let actions: BTreeSet<String> = role["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"]
-        .as_array()
-        .expect("actions")
-        .iter()
-        .filter_map(|a| a.as_str().map(str::to_string))
-        .collect();
-    let declared: BTreeSet<String> = functions()
-        .iter()
-        .flat_map(|f| f.iam_actions())
-        .map(str::to_string)
-        .collect();
-    assert_eq!(actions, declared);
+    assert_eq!(
+        grants(&role["Policies"][0]["PolicyDocument"]),
+        declared_grants(functions().iter().flat_map(|f| f.iam_actions()), &[]),
+    );
     let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
     assert!(
         trust["Condition"]["StringEquals"]["sts:ExternalId"].is_object(),

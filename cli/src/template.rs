@@ -24,6 +24,33 @@ const SKIP_LOG_KMS: (&str, &str) = (
     "CloudWatch Logs encrypts every log group at rest; a customer-managed key is optional (LogsKmsKeyArn) and checkov cannot evaluate the condition that sets it",
 );
 
+/// The statements granting `actions`, each on the resources IAM scopes it to
+/// (see `safeguard::iam`).
+fn control_statements<'a>(actions: impl IntoIterator<Item = &'a str>) -> Result<Vec<Value>, safeguard::Error> {
+    let statements = safeguard::iam::statements(actions).map_err(|unknown| {
+        safeguard::Error::Unexpected(format!(
+            "no resource scope is known for {} (add it to shared/src/iam.rs)",
+            unknown.join(", ")
+        ))
+    })?;
+    Ok(statements
+        .into_iter()
+        .map(|(scope, actions)| {
+            let resources: Vec<Value> = scope
+                .resources
+                .iter()
+                .map(|r| if *r == "*" { json!("*") } else { json!({ "Fn::Sub": r }) })
+                .collect();
+            let mut statement =
+                json!({ "Sid": scope.sid, "Effect": "Allow", "Action": actions, "Resource": resources });
+            if let Some((operator, key, value)) = scope.condition {
+                statement["Condition"] = json!({ operator: { key: value } });
+            }
+            statement
+        })
+        .collect())
+}
+
 /// `access-control` → `AccessControl`, for logical ids.
 pub fn logical(name: &str) -> String {
     name.split(['-', '_', '.'])
@@ -50,7 +77,7 @@ fn pattern_with_prefix_ref(pattern: Value, prefix: &str) -> Value {
     }
 }
 
-pub fn template(functions: &[&Function]) -> Value {
+pub fn template(functions: &[&Function]) -> Result<Value, safeguard::Error> {
     let mut resources = Map::new();
     let mut outputs = Map::new();
     resources.insert(
@@ -133,13 +160,13 @@ pub fn template(functions: &[&Function]) -> Value {
                 "Metadata": { "checkov": checkov_skips(&[SKIP_LOG_KMS]) }
             }),
         );
-        let actions: Vec<&str> = f.iam_actions().into_iter().collect();
+        let statements = control_statements(f.iam_actions())?;
         resources.insert(role.clone(), json!({
             "Type": "AWS::IAM::Role",
             "Metadata": { "checkov": checkov_skips(&[
-                ("CKV_AWS_109", "a safeguard must be able to fix any resource of its kind in the account, so its declared actions apply to every resource (Resource *); the actions themselves are exactly those its controls declare"),
+                ("CKV_AWS_109", "each action is scoped to the resource ARNs IAM supports for it (any resource of its kind in the account: a safeguard fixes whichever one was misconfigured); actions IAM cannot scope (account-wide settings, describe and list calls) are on Resource *"),
                 ("CKV_AWS_110", "same reason: the authentication safeguard detaches administrator policies from any principal when the deployment opts in"),
-                ("CKV_AWS_111", "same reason: remediation writes to whichever resource was misconfigured"),
+                ("CKV_AWS_111", "same reason: the writes IAM cannot scope (account-level settings such as the S3 account public access block, EBS default encryption, the password policy, Inspector and Config recorders) are on Resource *"),
             ]) },
             "Properties": {
                 "RoleName": { "Fn::Sub": format!("${{RolePrefix}}{}-${{AWS::Region}}", f.name) },
@@ -149,9 +176,7 @@ pub fn template(functions: &[&Function]) -> Value {
                     "Statement": [{ "Effect": "Allow", "Principal": { "Service": "lambda.amazonaws.com" }, "Action": "sts:AssumeRole" }]
                 },
                 "Policies": [
-                    { "PolicyName": "controls", "PolicyDocument": { "Version": "2012-10-17", "Statement": [
-                        { "Sid": "Controls", "Effect": "Allow", "Action": actions, "Resource": "*" }
-                    ] } },
+                    { "PolicyName": "controls", "PolicyDocument": { "Version": "2012-10-17", "Statement": statements } },
                     { "PolicyName": "runtime", "PolicyDocument": { "Version": "2012-10-17", "Statement": [
                         { "Sid": "Alerts", "Effect": "Allow", "Action": "sns:Publish", "Resource": { "Ref": "AlertTopic" } },
                         { "Sid": "AlertsKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
@@ -385,11 +410,11 @@ pub fn template(functions: &[&Function]) -> Value {
     if let Some(parameters) = template["Parameters"].as_object_mut() {
         parameters.extend(setting_parameters);
     }
-    template
+    Ok(template)
 }
 
 pub fn render(functions: &[&Function]) -> Result<String, safeguard::Error> {
-    let body = serde_yaml::to_string(&template(functions))
+    let body = serde_yaml::to_string(&template(functions)?)
         .map_err(|e| safeguard::Error::Unexpected(format!("cannot render the template: {e}")))?;
     Ok(format!(
         "# Generated by `make template` from the controls' declarations. Do not edit by hand.\n{body}"
@@ -401,7 +426,7 @@ pub const MEMBER_PATH: &str = "infra/member.yaml";
 /// The member-account template (one stack per member account and region, as
 /// a StackSet): rules forwarding the calls Safeguard handles to the central
 /// account's bus, and the role the central functions assume to fix them.
-pub fn member_template(functions: &[&Function]) -> Value {
+pub fn member_template(functions: &[&Function]) -> Result<Value, safeguard::Error> {
     let mut resources = Map::new();
     // One forwarding rule per event source, with every function's calls.
     let mut by_source: Vec<(&str, std::collections::BTreeSet<&str>)> = Vec::new();
@@ -452,15 +477,15 @@ pub fn member_template(functions: &[&Function]) -> Value {
             }
         }),
     );
-    let actions: std::collections::BTreeSet<&str> = functions.iter().flat_map(|f| f.iam_actions()).collect();
+    let statements = control_statements(functions.iter().flat_map(|f| f.iam_actions()))?;
     resources.insert(
         "MemberRole".into(),
         json!({
             "Type": "AWS::IAM::Role",
             "Metadata": { "checkov": checkov_skips(&[
-                ("CKV_AWS_109", "the central safeguards fix whichever resource of the account was misconfigured, so the declared actions apply to every resource (Resource *); the actions are exactly those the controls declare"),
+                ("CKV_AWS_109", "each action is scoped to the resource ARNs IAM supports for it (any resource of its kind in this account: the central safeguards fix whichever one was misconfigured); actions IAM cannot scope are on Resource *"),
                 ("CKV_AWS_110", "same reason: the authentication safeguard may detach administrator policies from any principal when the central deployment opts in"),
-                ("CKV_AWS_111", "same reason: remediation writes to whichever resource was misconfigured"),
+                ("CKV_AWS_111", "same reason: the writes IAM cannot scope (account-level settings such as the S3 account public access block, EBS default encryption, the password policy, Inspector and Config recorders) are on Resource *"),
             ]) },
             "Properties": {
                 "RoleName": { "Ref": "MemberRoleName" },
@@ -474,13 +499,11 @@ pub fn member_template(functions: &[&Function]) -> Value {
                         "ArnLike": { "aws:PrincipalArn": { "Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccountId}:role/${RolePrefix}*" } }
                     }
                 }] },
-                "Policies": [{ "PolicyName": "controls", "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
-                    "Sid": "Controls", "Effect": "Allow", "Action": actions, "Resource": "*"
-                }] } }]
+                "Policies": [{ "PolicyName": "controls", "PolicyDocument": { "Version": "2012-10-17", "Statement": statements } }]
             }
         }),
     );
-    json!({
+    Ok(json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Safeguard member account: forwards the CloudTrail calls Safeguard handles to the central account and lets its functions fix them. Deploy in every member account and region (a StackSet). Generated by `make template`; do not edit by hand.",
         "Parameters": {
@@ -495,12 +518,12 @@ pub fn member_template(functions: &[&Function]) -> Value {
         "Outputs": {
             "MemberRoleArn": { "Description": "The role the central functions assume", "Value": { "Fn::GetAtt": ["MemberRole", "Arn"] } }
         }
-    })
+    }))
 }
 
 /// Every generated template, with the path it is committed at.
 pub fn rendered(functions: &[&Function]) -> Result<Vec<(&'static str, String)>, safeguard::Error> {
-    let member = serde_yaml::to_string(&member_template(functions))
+    let member = serde_yaml::to_string(&member_template(functions)?)
         .map_err(|e| safeguard::Error::Unexpected(format!("cannot render the member template: {e}")))?;
     Ok(vec![
         (PATH, render(functions)?),

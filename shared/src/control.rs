@@ -55,7 +55,8 @@ pub struct Declaration {
     /// What was wrong, completing `<resource kind> "<id>" …` in alert subjects.
     pub problem: &'static str,
     pub triggers: &'static [Trigger],
-    /// Every IAM action `check` and `fix` may call (the resource kind adds its own).
+    /// Every IAM action `check` and `fix` call (the resource kind adds its own;
+    /// actions a call depends on are added by `iam::dependent_actions`).
     pub permissions: &'static [&'static str],
     /// Settings `check` and `fix` read.
     pub settings: &'static [&'static Setting],
@@ -198,10 +199,12 @@ impl Function {
         all
     }
 
-    /// Every IAM action the function's controls declare, sorted and unique.
+    /// Every IAM action the function's controls declare, with the actions
+    /// those calls depend on (see [`crate::iam::dependent_actions`]); sorted and unique.
     pub fn iam_actions(&self) -> BTreeSet<&'static str> {
         self.declarations()
             .flat_map(|d| d.permissions.iter().chain(d.resource.permissions()).copied())
+            .flat_map(|a| std::iter::once(a).chain(crate::iam::dependent_actions(a).iter().copied()))
             .collect()
     }
 }

@@ -8,6 +8,7 @@ mod emulator_quirks;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod iam;
 pub mod lambda;
 pub mod notify;
 pub mod outcome;

@@ -446,3 +446,51 @@ pub fn tag_db_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'
 pub fn tag_cluster_snapshot(c: Arc<Clients>, id: String, key: &'static str, value: &'static str) -> Done {
     tag_rds(c, "cluster-snapshot", id, key, value)
 }
+
+/// One grant of a policy: an action, the resources it is allowed on, and the
+/// statement's condition (JSON text, empty when there is none).
+pub type Grants = std::collections::BTreeMap<String, (std::collections::BTreeSet<String>, String)>;
+
+/// What a policy document grants, action by action. A resource written as
+/// `{"Fn::Sub": "..."}` (an undeployed template) stands as its pattern.
+pub fn grants(doc: &Value) -> Grants {
+    let mut out = Grants::new();
+    for statement in safeguard::policy::statements(doc) {
+        let resources: Vec<String> = safeguard::policy::as_list(statement.get("Resource"))
+            .iter()
+            .map(|r| match r {
+                Value::String(s) => s.clone(),
+                other => other["Fn::Sub"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect();
+        let condition = statement.get("Condition").map(Value::to_string).unwrap_or_default();
+        for action in safeguard::policy::as_list(statement.get("Action")) {
+            let entry = out
+                .entry(action.as_str().unwrap_or_default().to_string())
+                .or_insert_with(|| (Default::default(), condition.clone()));
+            entry.0.extend(resources.iter().cloned());
+        }
+    }
+    out
+}
+
+/// What the declarations grant: each action on its scope (`safeguard::iam`),
+/// with the template's variables replaced by `vars` (none: left as written).
+pub fn declared_grants<'a>(actions: impl IntoIterator<Item = &'a str>, vars: &[(&str, &str)]) -> Grants {
+    actions
+        .into_iter()
+        .map(|action| {
+            let scope = safeguard::iam::scope_of(action).unwrap_or_else(|| panic!("{action} has no scope"));
+            let resources = scope
+                .resources
+                .iter()
+                .map(|r| safeguard::iam::expand(r, vars))
+                .collect();
+            let condition = scope
+                .condition
+                .map(|(op, key, value)| serde_json::json!({ op: { key: value } }).to_string())
+                .unwrap_or_default();
+            (action.to_string(), (resources, condition))
+        })
+        .collect()
+}

@@ -37,7 +37,7 @@ static DECLARATION: Declaration = Declaration {
         event_source: EC2,
         event_names: &["DeleteFlowLogs"],
     }],
-    permissions: &["ec2:DescribeFlowLogs", "ec2:CreateFlowLogs", "iam:PassRole"],
+    permissions: &["ec2:DescribeFlowLogs", "ec2:CreateFlowLogs"],
     settings: &[&FLOW_LOG_DESTINATION, &FLOW_LOG_ROLE_ARN],
 };
 

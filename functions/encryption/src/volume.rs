@@ -57,7 +57,6 @@ static DECLARATION: Declaration = Declaration {
         "ec2:CreateSnapshot",
         "ec2:CopySnapshot",
         "ec2:CreateVolume",
-        "ec2:CreateTags",
         "ec2:DeleteSnapshot",
         "ec2:DeleteVolume",
         "ec2:StopInstances",
@@ -66,11 +65,6 @@ static DECLARATION: Declaration = Declaration {
         "ec2:AttachVolume",
         "ec2:ModifyInstanceAttribute",
         "kms:DescribeKey",
-        "kms:CreateGrant",
-        "kms:Decrypt",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
     ],
     settings: &[&ATTACHED_VOLUME_ACTION, &KMS_KEY_ID, &VOLUME_WAIT_SECONDS],
 };
@@ -149,12 +143,26 @@ async fn clean_up(ctx: &Ctx<'_>, snapshots: &[String], volume: Option<&str>) -> 
     let ec2 = ctx.clients.ec2();
     let mut left = Vec::new();
     if let Some(v) = volume {
-        if ec2.delete_volume().volume_id(v).send().await.is_err() {
+        if ec2
+            .delete_volume()
+            .volume_id(v)
+            .send()
+            .await
+            .during("ec2:DeleteVolume")
+            .is_err()
+        {
             left.push(v.to_string());
         }
     }
     for s in snapshots.iter().rev() {
-        if ec2.delete_snapshot().snapshot_id(s).send().await.is_err() {
+        if ec2
+            .delete_snapshot()
+            .snapshot_id(s)
+            .send()
+            .await
+            .during("ec2:DeleteSnapshot")
+            .is_err()
+        {
             left.push(s.clone());
         }
     }
@@ -345,9 +353,15 @@ async fn swap(
             .instance_id(instance)
             .device(device)
             .send()
-            .await;
+            .await
+            .during("ec2:AttachVolume");
         let restarted = if was_running {
-            ec2.start_instances().instance_ids(instance).send().await.is_ok()
+            ec2.start_instances()
+                .instance_ids(instance)
+                .send()
+                .await
+                .during("ec2:StartInstances")
+                .is_ok()
         } else {
             true
         };
@@ -398,7 +412,8 @@ async fn swap(
             .volume_id(&copy.volume)
             .instance_id(instance)
             .send()
-            .await;
+            .await
+            .during("ec2:DetachVolume");
         let cleanup = clean_up(
             ctx,
             &[copy.plain_snapshot.clone(), copy.encrypted_snapshot.clone()],

@@ -84,8 +84,6 @@ static DELETED: Declaration = Declaration {
         "guardduty:ListDetectors",
         "guardduty:GetDetector",
         "guardduty:CreateDetector",
-        // Creating a detector creates GuardDuty's service-linked role on first use.
-        "iam:CreateServiceLinkedRole",
     ],
     settings: &[&GUARDDUTY_FEATURES],
 };
