@@ -17,7 +17,7 @@ FORMAT ?= text
 TARGET ?= emulator
 SEED ?=
 
-.PHONY: help demo test replay build invoke deploy template docs lint check emulator emulator-stop venv venv-build venv-lint build-check clean
+.PHONY: help demo test replay build invoke deploy template docs lint check emulator emulator-stop venv venv-build venv-lint build-check bench bench-zips fuzz clean
 
 help:
 	@echo "make demo      misconfigure the local emulator, replay every sample event, show the alerts"
@@ -29,6 +29,8 @@ help:
 	@echo "make template  regenerate infra/template.yaml and infra/member.yaml from the controls' declarations"
 	@echo "make docs      regenerate the README's tables of controls and settings"
 	@echo "make emulator  start the emulator and print the variables to export; make emulator-stop"
+	@echo "make fuzz [FUZZ_SECONDS=60]   cargo fuzz each target (event parsing, bucket policies) for a bounded time"
+	@echo "make bench [RUNS=10] [EVENTS=1000] [C7N_EVENTS=1000] [ZIPS=1]   Safeguard vs Cloud Custodian -> target/bench/report.md"
 
 venv: $(VENV)/.dev-installed
 $(VENV)/.dev-installed: requirements-dev.txt
@@ -96,6 +98,39 @@ build: venv-build
 build-check: venv-build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --x86-64 --output-format zip --bin access-control
 	$(VENV)/bin/python scripts/check_zip.py target/lambda/access-control/bootstrap.zip
+
+# Side by side with Cloud Custodian (its venv: .venv/c7n). Timings are
+# reported, never asserted: this machine is shared and noisy.
+RUNS ?= 10
+EVENTS ?= 1000
+C7N_EVENTS ?= 1000
+ZIPS ?= 1
+bench: venv $(if $(filter 1,$(ZIPS)),bench-zips)
+	$(VENV)/bin/python bench/bench.py --runs $(RUNS) --events $(EVENTS) --c7n-events $(C7N_EVENTS)
+
+# Every function's release zip for both architectures, kept per architecture.
+bench-zips: venv-build
+	@for arch in arm64 x86_64; do \
+	  $(MAKE) --no-print-directory build ARCH=$$arch; \
+	  mkdir -p target/bench/zips/$$arch; \
+	  for f in $(FUNCTIONS); do cp target/lambda/$$f/bootstrap.zip target/bench/zips/$$arch/$$f.zip; done; \
+	done
+
+# Coverage-guided fuzzing (nightly toolchain): each target for FUZZ_SECONDS.
+# Crashes land in fuzz/artifacts/<target>/; add each to tests/corpus/hostile/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := event_parse bucket_policy
+CARGO_FUZZ := target/tools/bin/cargo-fuzz
+$(CARGO_FUZZ):
+	cargo install --quiet --root target/tools cargo-fuzz --version 0.13.1 --locked
+fuzz: $(CARGO_FUZZ)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  seeds=$$([ $$t = event_parse ] && echo "events tests/corpus/hostile"); \
+	  $(CARGO_FUZZ) +nightly fuzz run $$t --fuzz-dir fuzz fuzz/corpus/$$t $$seeds -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
+	done
 
 invoke: venv-build $(CLI)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }

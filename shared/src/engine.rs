@@ -300,7 +300,8 @@ impl<N: Notifier> Engine<N> {
     }
 
     /// Alert when it matters, then log the outcome as one structured line.
-    async fn finish(&self, mut o: Outcome, control: Option<&dyn Control>) -> Outcome {
+    async fn finish(&self, o: Outcome, control: Option<&dyn Control>) -> Outcome {
+        let mut o = o.clipped();
         if o.status.alerts() {
             let alert = compose(&o, control.map(|c| c.declaration()), &self.config.exempt_tag_key);
             o.subject = Some(alert.subject.clone());

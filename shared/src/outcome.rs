@@ -81,7 +81,40 @@ pub struct Outcome {
     pub subject: Option<String>,
 }
 
+/// Longest detail an outcome keeps, and longest name or id: input can be
+/// hostile (a 100 KB bucket name), and an alert must stay readable.
+const MAX_DETAIL: usize = 1_000;
+const MAX_FIELD: usize = 256;
+
+/// `text` cut to `max` characters, saying how much was left out.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}… ({} more characters)", &text[..cut], text[cut..].chars().count()),
+    }
+}
+
 impl Outcome {
+    /// Bounds every field that can echo event input (see [`clip`]).
+    pub fn clipped(mut self) -> Outcome {
+        self.detail = clip(&self.detail, MAX_DETAIL);
+        for field in [&mut self.event_id, &mut self.event_name] {
+            *field = clip(field, MAX_FIELD);
+        }
+        for field in [
+            &mut self.resource,
+            &mut self.state_before,
+            &mut self.action,
+            &mut self.state_after,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *field = clip(field, MAX_DETAIL);
+        }
+        self
+    }
+
     /// The word that opens its alert subject: a fix withheld outside dry-run
     /// needs someone to act, rather than being one Safeguard would make.
     pub fn headline(&self) -> &'static str {
@@ -124,5 +157,36 @@ impl Outcome {
             state_after: None,
             subject: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_keeps_short_text_and_counts_what_it_cuts() {
+        assert_eq!(clip("bucket", 10), "bucket");
+        assert_eq!(clip("abcdef", 3), "abc… (3 more characters)");
+        // Cuts on character boundaries, never inside a multi-byte one.
+        assert_eq!(clip("名名名名", 2), "名名… (2 more characters)");
+    }
+
+    #[test]
+    fn a_clipped_outcome_bounds_every_echoed_field() {
+        let mut o = Outcome::new(
+            "e".repeat(5_000),
+            "n".repeat(5_000),
+            "f",
+            Mode::Remediate,
+            Status::Failed,
+            "d".repeat(50_000),
+        );
+        o.resource = Some("b".repeat(100_000));
+        let o = o.clipped();
+        assert!(o.detail.chars().count() < MAX_DETAIL + 40, "{}", o.detail.len());
+        assert!(o.event_id.chars().count() < MAX_FIELD + 40);
+        assert!(o.event_name.chars().count() < MAX_FIELD + 40);
+        assert!(o.resource.is_some_and(|r| r.ends_with("(99000 more characters)")));
     }
 }
