@@ -151,7 +151,12 @@ where
         let aws = match &err {
             SdkError::ServiceError(ctx) => {
                 let status = ctx.raw().status_code();
-                let code = ctx.err().code().unwrap_or("Unknown").to_string();
+                // An answer without an error code still has its status to go by.
+                let code = match (ctx.err().code(), status) {
+                    (Some(code), _) => code.to_string(),
+                    (None, Some(status)) => format!("HTTP {status}"),
+                    (None, None) => "Unknown".to_string(),
+                };
                 let message = ctx.err().message().unwrap_or_default().to_string();
                 AwsError {
                     kind: classify(&code, status),

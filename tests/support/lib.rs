@@ -2,6 +2,7 @@
 //! topic and inbox and its own resource names, so tests run in parallel
 //! against one emulator without seeing each other.
 
+pub mod faults;
 pub mod mocked;
 pub mod routing;
 
