@@ -17,7 +17,7 @@ FORMAT ?= text
 TARGET ?= emulator
 SEED ?=
 
-.PHONY: help demo test replay build invoke deploy template docs lint check emulator emulator-stop venv venv-build venv-lint build-check bench bench-zips fuzz clean
+.PHONY: help demo test replay build invoke deploy template docs lint check emulator emulator-stop venv venv-build venv-lint build-check bench bench-zips fuzz soak clean
 
 help:
 	@echo "make demo      misconfigure the local emulator, replay every sample event, show the alerts"
@@ -29,6 +29,7 @@ help:
 	@echo "make template  regenerate infra/template.yaml and infra/member.yaml from the controls' declarations"
 	@echo "make docs      regenerate the README's tables of controls and settings"
 	@echo "make emulator  start the emulator and print the variables to export; make emulator-stop"
+	@echo "make soak [SOAK_EVENTS=10000]   burst with injected faults: every event accounted for, none fixed twice"
 	@echo "make fuzz [FUZZ_SECONDS=60]   cargo fuzz each target (event parsing, bucket policies) for a bounded time"
 	@echo "make bench [RUNS=10] [EVENTS=1000] [C7N_EVENTS=1000] [ZIPS=1]   Safeguard vs Cloud Custodian -> target/bench/report.md"
 
@@ -115,6 +116,11 @@ bench-zips: venv-build
 	  mkdir -p target/bench/zips/$$arch; \
 	  for f in $(FUNCTIONS); do cp target/lambda/$$f/bootstrap.zip target/bench/zips/$$arch/$$f.zip; done; \
 	done
+
+# The 10,000-event burst with ~5% faults; exits non-zero on a lost or doubled event.
+SOAK_EVENTS ?= 10000
+soak: venv
+	SOAK_EVENTS=$(SOAK_EVENTS) $(EMULATOR) cargo run --quiet -p safeguard-tests --bin soak
 
 # Coverage-guided fuzzing (nightly toolchain): each target for FUZZ_SECONDS.
 # Crashes land in fuzz/artifacts/<target>/; add each to tests/corpus/hostile/.
