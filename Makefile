@@ -134,7 +134,7 @@ fuzz: $(CARGO_FUZZ)
 	  mkdir -p fuzz/corpus/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  seeds=$$([ $$t = event_parse ] && echo "events tests/corpus/hostile"); \
-	  $(CARGO_FUZZ) +nightly fuzz run $$t --fuzz-dir fuzz fuzz/corpus/$$t $$seeds -- \
+	  PATH="$(CURDIR)/target/tools/bin:$$PATH" cargo +nightly fuzz run $$t --fuzz-dir fuzz fuzz/corpus/$$t $$seeds -- \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
 	done
 
