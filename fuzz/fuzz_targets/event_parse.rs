@@ -22,8 +22,19 @@ fuzz_target!(|data: &[u8]| {
     let Ok(event) = TrailEvent::parse(raw) else {
         return;
     };
-    let _ = (event.id(), event.event_name(), event.event_source(), event.account(), event.region());
-    let _ = (event.time(), event.error_code(), event.actor(), event.assumed_role_name());
+    let _ = (
+        event.id(),
+        event.event_name(),
+        event.event_source(),
+        event.account(),
+        event.region(),
+    );
+    let _ = (
+        event.time(),
+        event.error_code(),
+        event.actor(),
+        event.assumed_role_name(),
+    );
     let _ = event.request_str("bucketName");
     for path in PATHS {
         let _ = event.strings_at(path);
