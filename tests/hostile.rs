@@ -5,19 +5,11 @@
 
 use safeguard::{Mode, Status};
 use safeguard_cli::functions;
-use safeguard_cli::router::load_event;
+use safeguard_cli::router::{event_files, load_event};
 use safeguard_tests::*;
 
 fn corpus() -> Vec<std::path::PathBuf> {
-    let dir = repo_root().join("tests/corpus/hostile");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("corpus dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
+    event_files(&repo_root().join("tests/corpus/hostile")).expect("corpus dir")
 }
 
 #[test]

@@ -18,13 +18,7 @@ const STATUSES: &[&str] = &[
 #[test]
 fn replaying_each_hostile_event_gives_outcomes_not_panics() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/hostile");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("corpus")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = safeguard_cli::router::event_files(&dir).expect("corpus");
     assert!(files.len() >= 50, "{} files", files.len());
     let mut problems = Vec::new();
     for file in &files {
