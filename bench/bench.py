@@ -10,9 +10,10 @@ Measured (each figure min / median / max over RUNS runs; ratios per pair of runs
             calls c7n.handler.dispatch_event (bench/c7n_driver.py).
   rss       peak RSS of each process: its VmHWM (ru_maxrss would count the
             forking Python's pages, which exec does not reset).
-  calls     AWS API requests per event, counted at the emulator (its request
-            log), for a public bucket ACL, an open security group and an
-            unencrypted unattached volume.
+  calls     AWS API requests per event, named and counted by a proxy in front
+            of the emulator, for a public bucket ACL, an open security group
+            and an unencrypted unattached volume. Both sides fix and publish
+            one alert to the same SNS topic (Custodian: notify, SNS transport).
   size      each function's release zip (arm64, x86_64) and Custodian's
             Lambda package (c7n and its dependencies beyond the runtime's boto3).
   throughput  N distinct events through one warm process; a counting proxy in
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 import zipfile
 from pathlib import Path
@@ -76,7 +78,7 @@ def fmt(s, unit="", digits=1):
 # --- the emulator --------------------------------------------------------------------------
 
 class Emulator:
-    """moto server on loopback with its request log, so requests can be counted."""
+    """moto server on loopback (its log: target/bench/moto.log)."""
 
     def __init__(self):
         self.port = free_port()
@@ -100,18 +102,17 @@ class Emulator:
         conn.getresponse().read()
         conn.close()
 
-    def offset(self):
-        time.sleep(0.15)  # moto writes its request line after responding
-        self.log.flush()
-        return self.log_path.stat().st_size
-
-    def requests(self, start, end):
-        """API requests moto logged between two offsets, by operation-ish line."""
-        with open(self.log_path, "rb") as f:
-            f.seek(start)
-            text = f.read(end - start).decode(errors="replace")
-        lines = [line for line in text.splitlines() if '" ' in line and ' HTTP/1.1"' in line and "/moto-api" not in line]
-        return len(lines)
+    def fresh(self):
+        """An empty emulator holding only the alert topic, with an SQS queue
+        subscribed to it so that each side's alerts can be checked (SNS to SQS
+        delivery happens inside the emulator: no request is logged for it)."""
+        self.reset()
+        topic = self.client("sns").create_topic(Name="safeguard-alerts")["TopicArn"]
+        sqs = self.client("sqs")
+        queue = sqs.create_queue(QueueName="bench-alerts")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        return Alerts(topic, sqs, queue)
 
     def stop(self):
         self.proc.terminate()
@@ -121,6 +122,25 @@ class Emulator:
     def client(self, service):
         return boto3.client(service, endpoint_url=self.url, region_name=REGION, aws_access_key_id="testing",
                             aws_secret_access_key="testing")
+
+
+class Alerts:
+    """The alert topic both sides publish to, and what reached it."""
+
+    def __init__(self, topic, sqs, queue):
+        self.topic, self.sqs, self.queue = topic, sqs, queue
+
+    def received(self):
+        """Messages delivered since the last call (drains the queue)."""
+        n = 0
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = got.get("Messages", [])
+            if not messages:
+                return n
+            n += len(messages)
+            self.sqs.delete_message_batch(QueueUrl=self.queue, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
 
 
 class QuietServer(http.server.ThreadingHTTPServer):
@@ -195,6 +215,35 @@ class RuntimeApi:
         self.server.shutdown()
 
 
+S3_SUBRESOURCES = {"acl": "BucketAcl", "tagging": "BucketTagging", "policy": "BucketPolicy",
+                   "publicAccessBlock": "PublicAccessBlock", "encryption": "BucketEncryption",
+                   "location": "BucketLocation", "versioning": "BucketVersioning", "logging": "BucketLogging",
+                   "website": "BucketWebsite", "replication": "BucketReplication", "lifecycle": "BucketLifecycle",
+                   "notification": "BucketNotificationConfiguration", "ownershipControls": "BucketOwnershipControls",
+                   "cors": "BucketCors", "accelerate": "BucketAccelerateConfiguration",
+                   "requestPayment": "BucketRequestPayment", "object-lock": "ObjectLockConfiguration"}
+
+
+def operation(method, path, headers, body):
+    """The API operation a request calls: the X-Amz-Target or Action= of
+    JSON and query protocols, else S3's REST shape (method and subresource)."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    form = urllib.parse.parse_qs(body.decode(errors="replace")) if body else {}
+    if "Action" in form:
+        return form["Action"][0]
+    route, _, query = path.partition("?")
+    keys = [k.split("=")[0] for k in query.split("&") if k]
+    verb = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head", "POST": "Post"}.get(method, method)
+    for key in keys:
+        if key in S3_SUBRESOURCES:
+            return verb + S3_SUBRESOURCES[key]
+    if route.strip("/") == "":
+        return "ListBuckets" if method == "GET" else f"{method} /"
+    return f"{verb}Bucket" if route.strip("/").count("/") == 0 else f"{verb}Object"
+
+
 def safeguard_env(endpoint, topic, runtime_api):
     env = {"PATH": os.environ.get("PATH", ""), **CREDS, "AWS_ENDPOINT_URL": endpoint,
            "AWS_LAMBDA_RUNTIME_API": runtime_api, "AWS_LAMBDA_FUNCTION_NAME": "safeguard-access-control",
@@ -235,10 +284,11 @@ def peak_rss_kb(pid):
     raise RuntimeError(f"no VmHWM for {pid}")
 
 
-def run_custodian(policy, events, endpoint, workdir, log):
-    """A fresh interpreter of the Custodian venv handling `events` in turn."""
+def run_custodian(policy, events, endpoint, topic, workdir, log):
+    """A fresh interpreter of the Custodian venv handling `events` in turn;
+    the policy's notify action publishes to `topic`, as Safeguard's alerts do."""
     workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(policy, workdir / "config.json")
+    (workdir / "config.json").write_text(policy.read_text().replace("${ALERT_TOPIC}", topic))
     paths = []
     for i, e in enumerate(events):
         p = workdir / f"event-{i}.json"
@@ -326,63 +376,60 @@ def outcome_statuses(body):
 
 def cold(emu, binaries, runs, log):
     s3 = emu.client("s3")
-    sns = emu.client("sns")
     rows = []
     for i in range(runs):
         # Safeguard
-        emu.reset()
-        topic = sns.create_topic(Name="safeguard-alerts")["TopicArn"]
+        alerts = emu.fresh()
         name = f"bench-cold-{i}"
         event = bucket_event(s3, name)
-        off0 = emu.offset()
-        t0, times, bodies, rss = run_safeguard(binaries["access-control"], [event], emu.url, topic, log)
-        off1 = emu.offset()
+        t0, times, bodies, rss = run_safeguard(binaries["access-control"], [event], emu.url, alerts.topic, log)
         statuses = outcome_statuses(bodies[0][1])
-        sg = {"ms": (times[0] - t0) * 1000, "rss_kb": rss, "calls": emu.requests(off0, off1),
-              "ok": bodies[0][0] == "response" and "remediated" in statuses and bucket_fixed(s3, name)}
+        sg = {"ms": (times[0] - t0) * 1000, "rss_kb": rss,
+              "ok": bodies[0][0] == "response" and "remediated" in statuses and bucket_fixed(s3, name)
+              and alerts.received() == 1}
         # Custodian
-        emu.reset()
+        alerts = emu.fresh()
         name = f"bench-cold-c7n-{i}"
         event = bucket_event(s3, name)
-        off0 = emu.offset()
-        c = run_custodian(BENCH / "c7n" / "bucket-acl.json", [event], emu.url, OUT / "c7n-cold", log)
-        off1 = emu.offset()
-        cu = {"ms": c["first_ms"], "rss_kb": c["maxrss_kb_first"], "calls": emu.requests(off0, off1),
-              "ok": bucket_fixed(s3, name)}
+        c = run_custodian(BENCH / "c7n" / "bucket-acl.json", [event], emu.url, alerts.topic, OUT / "c7n-cold", log)
+        cu = {"ms": c["first_ms"], "rss_kb": c["maxrss_kb_first"],
+              "ok": bucket_fixed(s3, name) and alerts.received() == 1}
         rows.append({"safeguard": sg, "custodian": cu, "ratio": sg["ms"] / cu["ms"]})
         print(f"  cold run {i + 1}/{runs}: safeguard {sg['ms']:.1f} ms ({sg['rss_kb'] / 1024:.1f} MiB, "
-              f"{sg['calls']} calls, ok={sg['ok']}); custodian {cu['ms']:.1f} ms "
-              f"({cu['rss_kb'] / 1024:.1f} MiB, {cu['calls']} calls, ok={cu['ok']})", flush=True)
+              f"ok={sg['ok']}); custodian {cu['ms']:.1f} ms ({cu['rss_kb'] / 1024:.1f} MiB, ok={cu['ok']})", flush=True)
     return rows
 
 
 def calls_per_event(emu, binaries, log):
     """One warm process per side handles a first event (not counted: it makes
-    start-up calls such as Custodian's sts:GetCallerIdentity), then the counted one."""
-    s3, ec2, sns = emu.client("s3"), emu.client("ec2"), emu.client("sns")
+    start-up calls such as Custodian's sts:GetCallerIdentity), then the counted
+    one, through a proxy that names each operation requested."""
+    s3, ec2 = emu.client("s3"), emu.client("ec2")
     result = {}
 
     def counted(function, make_events, check):
-        emu.reset()
-        topic = sns.create_topic(Name="safeguard-alerts")["TopicArn"]
+        alerts = emu.fresh()
         warmup, (event, ident) = make_events()
         api = RuntimeApi()
-        proc = subprocess.Popen([str(binaries[function])], env=safeguard_env(emu.url, topic, api.address),
+        proxy = TimingProxy(emu.port)
+        proc = subprocess.Popen([str(binaries[function])], env=safeguard_env(proxy.url, alerts.topic, api.address),
                                 stdout=log, stderr=log)
         try:
             api.events.put(warmup)
             api.responses.get(timeout=120)
-            off0 = emu.offset()
+            alerts.received()
+            mark = time.time()
             api.events.put(event)
             kind, _, body = api.responses.get(timeout=300)
-            off1 = emu.offset()
+            ops = proxy.ops_after(mark)
         finally:
             proc.kill()
             proc.wait()
             api.close()
+            proxy.close()
         statuses = outcome_statuses(body)
         ok = kind == "response" and check(ident) and "remediated" in statuses and "failed" not in statuses
-        return {"calls": emu.requests(off0, off1), "ok": ok}
+        return {"calls": len(ops), "ops": ops, "ok": ok and alerts.received() >= 1}
 
     def two(make):
         return lambda: (make(0)[0], make(1))
@@ -417,34 +464,27 @@ def calls_per_event(emu, binaries, log):
 
 
 def custodian_calls(emu, policy, make_events, check, log):
-    emu.reset()
+    """Custodian handles a warm-up event, then the counted one, in one process;
+    the counted calls are those requested after the first event returned."""
+    alerts = emu.fresh()
     warmup, (event, ident) = make_events()
-    workdir = OUT / "c7n-calls"
-    workdir.mkdir(parents=True, exist_ok=True)
-    # The warm-up event is handled first in the same process; the counted
-    # range is that of the second, read from the log by time order.
-    off0 = emu.offset()
-    run_custodian(BENCH / "c7n" / policy, [warmup], emu.url, workdir, log)
-    off_mid = emu.offset()
-    first = emu.requests(off0, off_mid)
-    emu.reset()
-    warmup, (event, ident) = make_events()
-    off0 = emu.offset()
-    run_custodian(BENCH / "c7n" / policy, [warmup, event], emu.url, workdir, log)
-    off1 = emu.offset()
-    both = emu.requests(off0, off1)
-    # both = start-up + first event + second event; first = start-up + first event
-    return {"calls": both - first, "ok": check(ident)}
+    proxy = TimingProxy(emu.port)
+    try:
+        r = run_custodian(BENCH / "c7n" / policy, [warmup, event], proxy.url, alerts.topic, OUT / "c7n-calls", log)
+        ops = proxy.ops_after(r["first_at"])
+    finally:
+        proxy.close()
+    return {"calls": len(ops), "ops": ops, "ok": check(ident) and alerts.received() == 2}
 
 
 def throughput(emu, binaries, n, c7n_n, log):
-    s3, sns = emu.client("s3"), emu.client("sns")
+    s3 = emu.client("s3")
     result = {}
     for side, count in (("safeguard", n), ("custodian", c7n_n)):
         if count <= 0:
             continue
-        emu.reset()
-        topic = sns.create_topic(Name="safeguard-alerts")["TopicArn"]
+        alerts = emu.fresh()
+        topic = alerts.topic
         names = [f"bench-tp-{i}" for i in range(count + 1)]
         events = [bucket_event(s3, name) for name in names]
         proxy = TimingProxy(emu.port)
@@ -456,7 +496,7 @@ def throughput(emu, binaries, n, c7n_n, log):
                 ok = sum(1 for k, b in bodies[1:] if k == "response" and outcome_statuses(b) == ["remediated"])
                 proxy_counts = proxy.after(times[0])
             else:
-                r = run_custodian(BENCH / "c7n" / "bucket-acl.json", events, proxy.url, OUT / "c7n-tp", log)
+                r = run_custodian(BENCH / "c7n" / "bucket-acl.json", events, proxy.url, topic, OUT / "c7n-tp", log)
                 wall = r["loop_s"]
                 ok = sum(1 for name in names[1:] if bucket_fixed(s3, name))
                 rss = r["maxrss_kb"]
@@ -465,6 +505,7 @@ def throughput(emu, binaries, n, c7n_n, log):
             proxy.close()
         emulator_s, requests = proxy_counts
         result[side] = {"events": count, "wall_s": wall, "events_per_s": count / wall, "fixed": ok,
+                        "alerts": alerts.received(),
                         "requests": requests, "emulator_s": emulator_s,
                         "own_ms_per_event": (wall - emulator_s) / count * 1000, "rss_kb": rss}
         print(f"  throughput {side}: {count} events in {wall:.2f} s = {count / wall:.1f}/s; emulator "
@@ -477,7 +518,8 @@ class TimingProxy:
     request: the emulator's own cost, separated from the handler's."""
 
     def __init__(self, upstream_port):
-        self.records = []  # (perf_counter at start, seconds upstream)
+        self.records = []  # (time at start, seconds upstream)
+        self.ops = []  # (time at start, operation name)
         self.lock = threading.Lock()
         proxy = self
 
@@ -514,6 +556,7 @@ class TimingProxy:
                 spent = time.time() - t0
                 with proxy.lock:
                     proxy.records.append((t0, spent))
+                    proxy.ops.append((t0, operation(self.command, self.path, self.headers, body)))
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "content-length", "connection", "server", "date"):
@@ -535,6 +578,11 @@ class TimingProxy:
         with self.lock:
             recs = [spent for t, spent in self.records if t >= start]
         return sum(recs), len(recs)
+
+    def ops_after(self, start):
+        """The operations requested at or after `start`, in order."""
+        with self.lock:
+            return [op for t, op in self.ops if t >= start]
 
     def close(self):
         self.server.shutdown()
@@ -596,7 +644,6 @@ def build_report(cold_rows, calls, tp, zips, c7n_zip):
         "peak_rss_mib": {"safeguard": stats([r["rss_kb"] / 1024 for r in sg]),
                          "custodian": stats([r["rss_kb"] / 1024 for r in cu]),
                          "ratio": stats([a["rss_kb"] / b["rss_kb"] for a, b in zip(sg, cu)])},
-        "cold_calls": {"safeguard": stats([r["calls"] for r in sg]), "custodian": stats([r["calls"] for r in cu])},
         "cold_fixed": {"safeguard": sum(r["ok"] for r in sg), "custodian": sum(r["ok"] for r in cu),
                        "runs": len(cold_rows)},
         "calls_per_event": calls,
@@ -624,8 +671,6 @@ def markdown(r):
         f"| peak RSS of that process (MiB) | {fmt(rss['safeguard'])} | {fmt(rss['custodian'])} | "
         f"{fmt(rss['ratio'], digits=3)} | <= 25 MiB: "
         f"{verdict(rss['safeguard'] and rss['safeguard']['max'] <= TARGETS['rss_mb'])} |",
-        f"| API requests in that cold run (incl. start-up) | {fmt(r['cold_calls']['safeguard'], digits=0)} | "
-        f"{fmt(r['cold_calls']['custodian'], digits=0)} | | |",
     ]
     for name, row in r["calls_per_event"].items():
         s, c = row["safeguard"], row.get("custodian")
@@ -634,12 +679,23 @@ def markdown(r):
         cu = f"{c['calls']} (fixed: {c['ok']})" if c else f"n/a: {row.get('note', '')}"
         lines.append(f"| API requests per event, warm: {name} | {s['calls']} (fixed: {s['ok']}) | {cu} | {ratio} | "
                      f"<= 0.5: {target} |")
+    lines.append("")
+    lines.append("Operations behind those per-event counts (the alert is the SNS Publish on both sides):")
+    lines.append("")
+    for name, row in r["calls_per_event"].items():
+        for side in ("safeguard", "custodian"):
+            if row.get(side):
+                lines.append(f"- {name}, {side}: {', '.join(row[side]['ops'])}")
+    lines.append("")
+    lines += ["| measure (min / median / max) | Safeguard | Cloud Custodian | Safeguard / Custodian | target |",
+              "|---|---|---|---|---|"]
     tp = r["throughput"]
     if "safeguard" in tp:
         s, c = tp["safeguard"], tp.get("custodian")
         ratio = f"{s['events_per_s'] / c['events_per_s']:.1f}x" if c else "n/a"
         lines.append(f"| throughput, one warm process (events/s; events) | {s['events_per_s']:.1f} ({s['events']}, "
-                     f"{s['fixed']} fixed) | " + (f"{c['events_per_s']:.2f} ({c['events']}, {c['fixed']} fixed)" if c else "n/a")
+                     f"{s['fixed']} fixed, {s['alerts']} alerts) | "
+                     + (f"{c['events_per_s']:.2f} ({c['events']}, {c['fixed']} fixed, {c['alerts']} alerts)" if c else "n/a")
                      + f" | {ratio} faster | |")
         lines.append(f"| of which the emulator's own time (s) | {s['emulator_s']:.2f} of {s['wall_s']:.2f} | "
                      + (f"{c['emulator_s']:.2f} of {c['wall_s']:.2f}" if c else "n/a") + " | | |")
@@ -656,10 +712,12 @@ def markdown(r):
         lines.append("| deployment zip, arm64 | not built this run (`make bench` with ZIPS=1 builds them) | | | |")
     fixed = r["cold_fixed"]
     lines += ["", f"{r['machine']['cpus']} CPUs, {r['machine']['date']}; {fixed['runs']} cold runs each, interleaved "
-              f"(fixed: Safeguard {fixed['safeguard']}, Custodian {fixed['custodian']}). Safeguard's cold time "
-              "includes publishing its SNS alert; Custodian's policy sends none. Custodian's policy here only removes the "
-              "global grants, as Safeguard does; the kit's reference policy also sets the public access block (14 "
-              "requests, ../shared/bench/custodian/README.md)."]
+              f"(fixed and alerted: Safeguard {fixed['safeguard']}, Custodian {fixed['custodian']}). Both sides do the same "
+              "work: fix, then publish one alert to the same SNS topic (Custodian through its notify action's SNS "
+              "transport); a run counts as fixed only when the alert reached the topic's subscriber. Custodian's policy "
+              "only removes the global grants, as Safeguard does; the kit's reference policy also sets the public access "
+              "block (14 requests, ../shared/bench/custodian/README.md). Safeguard's extra requests are the exemption-tag "
+              "read and the read-back that proves the fix held, which Custodian does not do."]
     return "\n".join(lines) + "\n"
 
 

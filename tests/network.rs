@@ -351,3 +351,37 @@ async fn default_acl_built_in_rule_is_reported_not_deleted() {
         .any(|e| e.rule_number() == Some(100) && e.egress() == Some(false)));
     assert_eq!(attribute(&env.alerts(1).await[0], "status"), "would_remediate");
 }
+
+/// Within one event the fix works from what the check read (one read fewer
+/// per remediation), and the read-back after the fix reads afresh: were the
+/// read kept, the read-back would still see the open rule and fail.
+#[tokio::test]
+async fn the_fix_reuses_the_checks_read_and_the_read_back_reads_afresh() {
+    let env = TestEnv::new("net-reads").await;
+    let mut event = sample("network/authorize-sg-ingress-ssh-world.json");
+    seed(&env.clients, &mut event).await.expect("seed");
+    let calls = safeguard::CallLog::default();
+    let aws = safeguard::Aws::new(env.sdk.clone()).logging_calls(calls.clone());
+    let notifier = safeguard::SnsNotifier::new(env.clients.sns().clone(), &env.topic);
+    let engine = safeguard::Engine::new(&FUNCTION, env.config(Mode::Remediate), aws, notifier);
+
+    let outcomes = engine.handle(event).await;
+    let o = outcomes
+        .iter()
+        .find(|o| o.control.as_deref() == Some("sg-open-admin-ports"))
+        .expect("outcome");
+    assert_eq!(o.status, Status::Remediated, "{}", o.detail);
+    let ops: Vec<String> = calls.calls().into_iter().filter(|c| c.starts_with("EC2:")).collect();
+    let reads: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| *c == "EC2:DescribeSecurityGroupRules")
+        .map(|(i, _)| i)
+        .collect();
+    let revoke = ops
+        .iter()
+        .position(|c| c == "EC2:RevokeSecurityGroupIngress")
+        .expect("a revoke");
+    assert_eq!(reads.len(), 2, "one read for check and fix, one read-back: {ops:?}");
+    assert!(reads[0] < revoke && revoke < reads[1], "{ops:?}");
+}

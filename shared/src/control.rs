@@ -11,7 +11,10 @@ use crate::resources::ResourceKind;
 use crate::settings::{Setting, Settings};
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::any::Any;
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,6 +74,53 @@ pub struct Ctx<'a> {
     pub event: &'a TrailEvent,
     /// Names of Safeguard's own roles (and rules) start with it.
     pub role_prefix: &'a str,
+    /// Reads already made for this event (see `Reads`).
+    pub reads: &'a Reads,
+}
+
+impl Ctx<'_> {
+    /// `read`'s result, made once per event and key: a control's `fix` and
+    /// the controls after it reuse what `check` read instead of asking AWS
+    /// again. The key names the call and the resource
+    /// (`"ec2:DescribeSecurityGroupRules sg-1"`).
+    pub async fn read<T, F, Fut>(&self, key: String, read: F) -> Result<Arc<T>, Error>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        if let Some(hit) = self.reads.get::<T>(&key) {
+            return Ok(hit);
+        }
+        let value = Arc::new(read().await?);
+        self.reads.put(key, value.clone());
+        Ok(value)
+    }
+}
+
+/// The reads made while handling one event. The engine forgets them all
+/// whenever a fix runs, so the read-back after a fix, and every control
+/// after it, sees the state the fix left. Failed reads are never kept.
+#[derive(Default)]
+pub struct Reads(Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
+
+impl Reads {
+    fn get<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let reads = self.0.lock().ok()?;
+        reads.get(key).cloned()?.downcast::<T>().ok()
+    }
+
+    fn put(&self, key: String, value: Arc<dyn Any + Send + Sync>) {
+        if let Ok(mut reads) = self.0.lock() {
+            reads.insert(key, value);
+        }
+    }
+
+    pub fn forget(&self) {
+        if let Ok(mut reads) = self.0.lock() {
+            reads.clear();
+        }
+    }
 }
 
 /// What `fix` did.

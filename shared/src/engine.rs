@@ -4,7 +4,7 @@
 
 use crate::aws::{Aws, Clients};
 use crate::config::{Config, Mode};
-use crate::control::{Action, Control, Ctx, Function, Resource};
+use crate::control::{Action, Control, Ctx, Function, Reads, Resource};
 use crate::error::{AwsErrorKind, Error};
 use crate::event::{raw_identity, TrailEvent};
 use crate::notify::{compose, Notifier};
@@ -93,9 +93,10 @@ impl<N: Notifier> Engine<N> {
             );
             return vec![self.finish(o, None).await];
         }
+        let reads = Reads::default();
         let mut outcomes = Vec::with_capacity(controls.len());
         for control in controls {
-            for o in self.run_control(control, &event).await {
+            for o in self.run_control(control, &event, &reads).await {
                 outcomes.push(self.finish(o, Some(control)).await);
             }
         }
@@ -121,7 +122,7 @@ impl<N: Notifier> Engine<N> {
     }
 
     /// One outcome per resource the event names (usually one).
-    async fn run_control(&self, control: &dyn Control, event: &TrailEvent) -> Vec<Outcome> {
+    async fn run_control(&self, control: &dyn Control, event: &TrailEvent, reads: &Reads) -> Vec<Outcome> {
         let d = control.declaration();
         let mut o = self.draft(event);
         o.control = Some(d.id.to_string());
@@ -148,7 +149,7 @@ impl<N: Notifier> Engine<N> {
                 account: event.account(),
                 region: event.region(),
             };
-            outcomes.push(self.run_on(control, event, &clients, o, &resource).await);
+            outcomes.push(self.run_on(control, event, &clients, reads, o, &resource).await);
         }
         outcomes
     }
@@ -158,6 +159,7 @@ impl<N: Notifier> Engine<N> {
         control: &dyn Control,
         event: &TrailEvent,
         clients: &Clients,
+        reads: &Reads,
         mut o: Outcome,
         resource: &Resource,
     ) -> Outcome {
@@ -167,6 +169,7 @@ impl<N: Notifier> Engine<N> {
             settings: &self.settings,
             event,
             role_prefix: &self.config.role_prefix,
+            reads,
         };
 
         let before = match control.check(&ctx, resource).await {
@@ -196,7 +199,10 @@ impl<N: Notifier> Engine<N> {
             o.detail = format!("dry-run: would {}{lapsed}", control.planned_fix());
             return o;
         }
-        let (action, readback) = match control.fix(&ctx, resource).await {
+        let fixed = control.fix(&ctx, resource).await;
+        // Whatever the fix changed, even when it failed half-way, is read afresh.
+        reads.forget();
+        let (action, readback) = match fixed {
             Ok(Action::Done(action)) => (action, resource.clone()),
             Ok(Action::Replaced { id, what }) => (what, Resource { id, ..resource.clone() }),
             Ok(Action::Withheld(reason)) => {

@@ -19,7 +19,7 @@ pub mod settings;
 
 pub use aws::{Aws, CallLog, Clients};
 pub use config::{Config, Mode};
-pub use control::{Action, Assessment, Control, Ctx, Declaration, Function, Resource, Severity, Trigger};
+pub use control::{Action, Assessment, Control, Ctx, Declaration, Function, Reads, Resource, Severity, Trigger};
 pub use engine::Engine;
 pub use error::{During, Error};
 pub use event::TrailEvent;

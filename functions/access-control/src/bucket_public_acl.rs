@@ -1,9 +1,11 @@
 use crate::{HIPAA, S3};
+use aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput;
 use aws_sdk_s3::types::{AccessControlPolicy, Grant};
 use safeguard::resources::S3Bucket;
 use safeguard::{
     async_trait, Action, Assessment, Control, Ctx, Declaration, During, Error, Resource, Severity, Trigger,
 };
+use std::sync::Arc;
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -46,6 +48,20 @@ fn describe_public(grants: &[&Grant]) -> String {
         .join(", ")
 }
 
+/// Read once per event: the fix works from the ACL the check judged.
+async fn bucket_acl(ctx: &Ctx<'_>, bucket: &str) -> Result<Arc<GetBucketAclOutput>, Error> {
+    ctx.read(format!("s3:GetBucketAcl {bucket}"), || async {
+        ctx.clients
+            .s3()
+            .get_bucket_acl()
+            .bucket(bucket)
+            .send()
+            .await
+            .during("s3:GetBucketAcl")
+    })
+    .await
+}
+
 #[async_trait]
 impl Control for BucketPublicAcl {
     fn declaration(&self) -> &'static Declaration {
@@ -53,14 +69,7 @@ impl Control for BucketPublicAcl {
     }
 
     async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
-        let clients = ctx.clients;
-        let acl = clients
-            .s3()
-            .get_bucket_acl()
-            .bucket(&resource.id)
-            .send()
-            .await
-            .during("s3:GetBucketAcl")?;
+        let acl = bucket_acl(ctx, &resource.id).await?;
         let public: Vec<&Grant> = acl.grants().iter().filter(|g| public_group(g).is_some()).collect();
         Ok(if public.is_empty() {
             Assessment::compliant(format!(
@@ -73,20 +82,15 @@ impl Control for BucketPublicAcl {
     }
 
     async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
-        let clients = ctx.clients;
-        let s3 = clients.s3();
-        let acl = s3
-            .get_bucket_acl()
-            .bucket(&resource.id)
-            .send()
-            .await
-            .during("s3:GetBucketAcl")?;
+        let acl = bucket_acl(ctx, &resource.id).await?;
         let (public, kept): (Vec<&Grant>, Vec<&Grant>) = acl.grants().iter().partition(|g| public_group(g).is_some());
         let mut policy = AccessControlPolicy::builder().set_grants(Some(kept.iter().map(|g| (*g).clone()).collect()));
         if let Some(owner) = acl.owner() {
             policy = policy.owner(owner.clone());
         }
-        s3.put_bucket_acl()
+        ctx.clients
+            .s3()
+            .put_bucket_acl()
             .bucket(&resource.id)
             .access_control_policy(policy.build())
             .send()

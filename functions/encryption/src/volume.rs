@@ -14,6 +14,7 @@ use safeguard::resources::VOLUME;
 use safeguard::{
     async_trait, Action, Assessment, Control, Ctx, Declaration, During, Error, Resource, Setting, Severity, Trigger,
 };
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub static ATTACHED_VOLUME_ACTION: Setting = Setting {
@@ -71,19 +72,23 @@ static DECLARATION: Declaration = Declaration {
 
 pub struct UnencryptedVolume;
 
-async fn volume(ctx: &Ctx<'_>, id: &str) -> Result<Volume, Error> {
-    let out = ctx
-        .clients
-        .ec2()
-        .describe_volumes()
-        .volume_ids(id)
-        .send()
-        .await
-        .during("ec2:DescribeVolumes")?;
-    out.volumes()
-        .first()
-        .cloned()
-        .ok_or_else(|| Error::Unexpected(format!("DescribeVolumes returned nothing for {id}")))
+/// Read once per event: the fix works from the volume the check judged.
+async fn volume(ctx: &Ctx<'_>, id: &str) -> Result<Arc<Volume>, Error> {
+    ctx.read(format!("ec2:DescribeVolumes {id}"), || async {
+        let out = ctx
+            .clients
+            .ec2()
+            .describe_volumes()
+            .volume_ids(id)
+            .send()
+            .await
+            .during("ec2:DescribeVolumes")?;
+        out.volumes()
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::Unexpected(format!("DescribeVolumes returned nothing for {id}")))
+    })
+    .await
 }
 
 /// The encrypted volume that replaced `original`, if Safeguard replaced it.

@@ -52,7 +52,7 @@ impl Control for DefaultSecurityGroup {
         if !is_default(ctx, &resource.id).await? {
             return Ok(Assessment::compliant("not a default security group"));
         }
-        let rules = group_rules(ctx.clients, &resource.id).await?;
+        let rules = group_rules(ctx, &resource.id).await?;
         let all: Vec<&SecurityGroupRule> = rules.iter().collect();
         Ok(if all.is_empty() {
             Assessment::compliant("default security group with no rules")
@@ -66,7 +66,7 @@ impl Control for DefaultSecurityGroup {
     }
 
     async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
-        let rules = group_rules(ctx.clients, &resource.id).await?;
+        let rules = group_rules(ctx, &resource.id).await?;
         let all: Vec<&SecurityGroupRule> = rules.iter().collect();
         revoke(ctx.clients, &resource.id, &all).await?;
         Ok(Action::Done(format!(

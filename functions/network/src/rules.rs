@@ -1,25 +1,31 @@
 //! Security group rules: reading them, describing them, revoking them by id.
 
 use aws_sdk_ec2::types::{Filter, SecurityGroupRule};
-use safeguard::{Clients, During, Error};
+use safeguard::{Clients, Ctx, During, Error};
+use std::sync::Arc;
 
 pub const WORLD_V4: &str = "0.0.0.0/0";
 pub const WORLD_V6: &str = "::/0";
 
-pub async fn group_rules(clients: &Clients, group_id: &str) -> Result<Vec<SecurityGroupRule>, Error> {
-    let filter = Filter::builder().name("group-id").values(group_id).build();
-    let mut rules = Vec::new();
-    let mut pages = clients
-        .ec2()
-        .describe_security_group_rules()
-        .filters(filter)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.during("ec2:DescribeSecurityGroupRules")?;
-        rules.extend(page.security_group_rules().iter().cloned());
-    }
-    Ok(rules)
+/// The group's rules, read once per event (a fix reuses what the check read).
+pub async fn group_rules(ctx: &Ctx<'_>, group_id: &str) -> Result<Arc<Vec<SecurityGroupRule>>, Error> {
+    ctx.read(format!("ec2:DescribeSecurityGroupRules {group_id}"), || async {
+        let filter = Filter::builder().name("group-id").values(group_id).build();
+        let mut rules = Vec::new();
+        let mut pages = ctx
+            .clients
+            .ec2()
+            .describe_security_group_rules()
+            .filters(filter)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.during("ec2:DescribeSecurityGroupRules")?;
+            rules.extend(page.security_group_rules().iter().cloned());
+        }
+        Ok(rules)
+    })
+    .await
 }
 
 pub fn is_world(rule: &SecurityGroupRule) -> bool {

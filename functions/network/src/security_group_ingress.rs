@@ -72,7 +72,7 @@ impl Control for OpenIngress {
     }
 
     async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
-        let rules = group_rules(ctx.clients, &resource.id).await?;
+        let rules = group_rules(ctx, &resource.id).await?;
         let bad = offending(&rules, ctx.settings);
         Ok(if bad.is_empty() {
             Assessment::compliant("no ingress rule opens an administrative or database port to the internet")
@@ -82,7 +82,7 @@ impl Control for OpenIngress {
     }
 
     async fn fix(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Action, Error> {
-        let rules = group_rules(ctx.clients, &resource.id).await?;
+        let rules = group_rules(ctx, &resource.id).await?;
         let bad = offending(&rules, ctx.settings);
         revoke(ctx.clients, &resource.id, &bad).await?;
         Ok(Action::Done(format!(
