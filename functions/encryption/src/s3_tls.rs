@@ -4,6 +4,7 @@ use safeguard::resources::S3Bucket;
 use safeguard::{
     async_trait, Action, Assessment, Control, Ctx, Declaration, During, Error, Resource, Severity, Trigger,
 };
+use std::sync::Arc;
 
 static DECLARATION: Declaration = Declaration {
     id: "s3-tls-only",
@@ -27,20 +28,24 @@ const MAX_POLICY_BYTES: usize = 20 * 1024;
 /// merged into whatever policy is there.
 pub struct BucketTlsOnly;
 
-async fn policy(ctx: &Ctx<'_>, bucket: &str) -> Result<Option<String>, Error> {
-    match ctx
-        .clients
-        .s3()
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .during("s3:GetBucketPolicy")
-    {
-        Ok(out) => Ok(out.policy().map(str::to_string)),
-        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
-        Err(e) => Err(e),
-    }
+/// Read once per event: the merge starts from the policy the check judged.
+async fn policy(ctx: &Ctx<'_>, bucket: &str) -> Result<Arc<Option<String>>, Error> {
+    ctx.read(format!("s3:GetBucketPolicy {bucket}"), || async {
+        match ctx
+            .clients
+            .s3()
+            .get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .during("s3:GetBucketPolicy")
+        {
+            Ok(out) => Ok(out.policy().map(str::to_string)),
+            Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+    .await
 }
 
 #[async_trait]
@@ -50,12 +55,13 @@ impl Control for BucketTlsOnly {
     }
 
     async fn check(&self, ctx: &Ctx<'_>, resource: &Resource) -> Result<Assessment, Error> {
-        let Some(text) = policy(ctx, &resource.id).await? else {
+        let read = policy(ctx, &resource.id).await?;
+        let Some(text) = read.as_deref() else {
             return Ok(Assessment::violation(
                 "no bucket policy, so nothing denies plain-HTTP requests",
             ));
         };
-        let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
         Ok(if has_tls_deny(&doc) {
             Assessment::compliant("the bucket policy denies requests without TLS (aws:SecureTransport=false)")
         } else {
@@ -92,7 +98,7 @@ impl Control for BucketTlsOnly {
             .send()
             .await
             .during("s3:PutBucketPolicy")?;
-        Ok(Action::Done(match current {
+        Ok(Action::Done(match current.as_deref() {
             None => "created a bucket policy whose one statement denies every request without TLS".to_string(),
             Some(_) => format!(
                 "added a statement denying every request without TLS; kept the policy's {kept} other statement(s)"
