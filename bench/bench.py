@@ -709,7 +709,7 @@ def markdown(r):
         lines.append(f"| deployment zip: {fn} (MiB) | {sizes} | {c7n:.2f} (c7n + deps beyond boto3) | | "
                      f"<= 5 MiB: {verdict(all(b <= TARGETS['zip_mb'] * mib for b in arches.values()))} |")
     if not any("arm64" in a for a in zips.values()):
-        lines.append("| deployment zip, arm64 | not built this run (`make bench` with ZIPS=1 builds them) | | | |")
+        lines.append("| deployment zip, arm64 | not built this run (`make bench` with ZIPS=1 builds them; needs `rustup target add aarch64-unknown-linux-gnu`) | | | |")
     fixed = r["cold_fixed"]
     lines += ["", f"{r['machine']['cpus']} CPUs, {r['machine']['date']}; {fixed['runs']} cold runs each, interleaved "
               f"(fixed and alerted: Safeguard {fixed['safeguard']}, Custodian {fixed['custodian']}). Both sides do the same "
