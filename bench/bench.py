@@ -107,11 +107,11 @@ class Emulator:
         subscribed to it so that each side's alerts can be checked (SNS to SQS
         delivery happens inside the emulator: no request is logged for it)."""
         self.reset()
-        topic = self.client("sns").create_topic(Name="safeguard-alerts")["TopicArn"]
-        sqs = self.client("sqs")
+        sns, sqs = self.client("sns"), self.client("sqs")
+        topic = sns.create_topic(Name="safeguard-alerts")["TopicArn"]
         queue = sqs.create_queue(QueueName="bench-alerts")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
         return Alerts(topic, sqs, queue)
 
     def stop(self):
@@ -518,8 +518,7 @@ class TimingProxy:
     request: the emulator's own cost, separated from the handler's."""
 
     def __init__(self, upstream_port):
-        self.records = []  # (time at start, seconds upstream)
-        self.ops = []  # (time at start, operation name)
+        self.records = []  # (time at start, seconds upstream, operation name)
         self.lock = threading.Lock()
         proxy = self
 
@@ -555,8 +554,7 @@ class TimingProxy:
                 data = resp.read()
                 spent = time.time() - t0
                 with proxy.lock:
-                    proxy.records.append((t0, spent))
-                    proxy.ops.append((t0, operation(self.command, self.path, self.headers, body)))
+                    proxy.records.append((t0, spent, operation(self.command, self.path, self.headers, body)))
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "content-length", "connection", "server", "date"):
@@ -576,13 +574,13 @@ class TimingProxy:
         """Seconds the emulator spent on requests that began at or after
         `start` (time.time()), and how many there were."""
         with self.lock:
-            recs = [spent for t, spent in self.records if t >= start]
+            recs = [spent for t, spent, _ in self.records if t >= start]
         return sum(recs), len(recs)
 
     def ops_after(self, start):
         """The operations requested at or after `start`, in order."""
         with self.lock:
-            return [op for t, op in self.ops if t >= start]
+            return [op for t, _, op in self.records if t >= start]
 
     def close(self):
         self.server.shutdown()

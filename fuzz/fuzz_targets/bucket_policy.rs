@@ -9,8 +9,8 @@
 mod tls_policy;
 
 use libfuzzer_sys::fuzz_target;
-use tls_policy::{has_tls_deny, merge};
 use safeguard::policy::{admin_statements, decode_document, public_allows, statements};
+use tls_policy::{has_tls_deny, merge};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
